@@ -1,0 +1,37 @@
+// Package apply turns the engine's rewrites into what a runtime takes: an
+// NRI ContainerAdjustment, or (for the runtime wrapper) an edited OCI spec.
+package apply
+
+import (
+	"github.com/containerd/nri/pkg/api"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// ToNRI builds the adjustment that makes the runtime perform rewrites.
+// It returns nil when there is nothing to change.
+func ToNRI(rewrites []view.Rewrite) *api.ContainerAdjustment {
+	if len(rewrites) == 0 {
+		return nil
+	}
+	adj := &api.ContainerAdjustment{}
+	for _, r := range rewrites {
+		switch r.Kind {
+		case view.DropMount:
+			adj.RemoveMount(r.Mount.Destination)
+		case view.ReadOnlyMount:
+			// NRI changes a mount by removing it and adding it back.
+			adj.RemoveMount(r.Mount.Destination)
+			adj.AddMount(&api.Mount{
+				Source:      r.Mount.Source,
+				Destination: r.Mount.Destination,
+				Type:        r.Mount.Type,
+				Options:     view.WithReadOnly(r.Mount.Options),
+			})
+		case view.RemoveDevice:
+			adj.RemoveDevice(r.Device.Path)
+		case view.SetSeccomp:
+			adj.SetLinuxSeccompPolicy(api.FromOCILinuxSeccomp(r.Seccomp))
+		}
+	}
+	return adj
+}

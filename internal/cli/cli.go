@@ -1,0 +1,64 @@
+// Package cli is nri-guard's command line: run (the NRI plugin), check
+// (offline), policy show, version. main only calls Main.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/nri-guard/nri-guard/internal/nriplugin"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "dev"
+
+// Exit codes shared by all subcommands.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const usage = `nri-guard: a containerd NRI plugin that guards container creation with a node-local policy.
+
+usage:
+  nri-guard run [flags]              run as an external NRI plugin (see run -h)
+  nri-guard check [flags] SPEC|-     judge an OCI spec offline with the node's policy
+  nri-guard policy show [flags]      print the effective policy and where each setting came from
+  nri-guard version
+
+Started by containerd from its plugin directory (no arguments), nri-guard runs
+as a pre-registered plugin configured by its conf file (see README).
+`
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		if nriplugin.PreRegistered() {
+			return runPreRegistered(stderr)
+		}
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runExternal(args[1:], stderr)
+	case "check":
+		return runCheck(args[1:], os.Stdin, stdout, stderr)
+	case "policy":
+		if len(args) > 1 && args[1] == "show" {
+			return runPolicyShow(args[2:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: nri-guard policy show [flags]")
+		return exitUsage
+	case "version", "--version":
+		fmt.Fprintln(stdout, "nri-guard", Version)
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "nri-guard: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}

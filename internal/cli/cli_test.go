@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const basePolicy = "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n"
+
+const spec = `{"ociVersion":"1.2.0",
+ "mounts":[{"destination":"/h","type":"bind","source":"/","options":["rbind","rw"]}],
+ "annotations":{"io.kubernetes.cri.container-name":"c1","io.kubernetes.cri.sandbox-name":"p1","io.kubernetes.cri.sandbox-namespace":"default"},
+ "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"network"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}`
+
+func TestCheckExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy)
+	specFile := writeFile(t, dir, "config.json", spec)
+	code, out, _ := run(t, "check", "--policy", pol, "--policy-dir", "", specFile)
+	if code != 1 || !strings.Contains(out, "nri-guard: refused default/p1/c1: host-mounts: mounts[/h].source = /: is /") {
+		t.Fatalf("refused spec: exit %d\n%s", code, out)
+	}
+	// A drop-in allows / for this pod: the same spec is now allowed.
+	writeFile(t, dir, "policy.d/50-allow.yaml", basePolicy+"exceptions:\n  - name: p1\n    match: {pods: [p1]}\n    controls: {hostMounts: {allow: [/]}}\n")
+	code, out, _ = run(t, "check", "--policy", pol, "--policy-dir", filepath.Join(dir, "policy.d"), specFile)
+	if code != 0 || !strings.Contains(out, "exception: p1") || !strings.Contains(out, "ALLOW") {
+		t.Fatalf("allowed spec: exit %d\n%s", code, out)
+	}
+	code, _, errOut := run(t, "check", "--policy", pol, "--policy-dir", "", writeFile(t, dir, "bad.json", "{\n  \"ociVersion\": 1\n}"))
+	if code != 2 || !strings.Contains(errOut, "bad.json:2:") || !strings.Contains(errOut, "ociVersion") {
+		t.Fatalf("bad input: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = run(t, "check", "--policy", writeFile(t, dir, "bad.yaml", basePolicy+"controls:\n  seccomp: {mod: off}\n"), "--policy-dir", "", specFile)
+	if code != 2 || !strings.Contains(errOut, "bad.yaml:4:13: controls.seccomp.mod: unknown field") {
+		t.Fatalf("bad policy: exit %d: %s", code, errOut)
+	}
+}
+
+func TestCheckFlagsOverrideTheSpec(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy+"exceptions:\n  - name: monitoring\n    match: {namespaces: [monitoring], labels: {app: agent}}\n    controls: {hostMounts: {mode: audit}}\n")
+	specFile := writeFile(t, dir, "config.json", spec)
+	code, out, _ := run(t, "check", "--policy", pol, "--policy-dir", "", "--namespace", "monitoring", "--label", "app=agent", specFile)
+	if code != 0 || !strings.Contains(out, "container: monitoring/p1/c1") || !strings.Contains(out, "AUDIT") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestRunRefusesABadPolicyWithTheExactError(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy+"defaultMode: strict\n")
+	code, _, errOut := run(t, "run", "--policy", pol, "--policy-dir", "", "--socket", filepath.Join(dir, "none.sock"), "--decision-log", filepath.Join(dir, "d.log"))
+	if code != 1 || !strings.Contains(errOut, `policy.yaml:3:14: defaultMode: unknown value "strict"; want one of: enforce, audit, off`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestPolicyShow(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy+"controls:\n  hostMounts:\n    action: drop\n")
+	code, out, _ := run(t, "policy", "show", "--policy", pol, "--policy-dir", "", "--for", "default/web/app")
+	if code != 0 || !regexpMatch(out, `action: drop\s+# .*policy.yaml:5`) || !strings.Contains(out, "no exception matches") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, _ := run(t); code != 2 {
+		t.Fatal("no arguments outside containerd must be a usage error")
+	}
+	if code, _, errOut := run(t, "frobnicate"); code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatal(errOut)
+	}
+}
+
+func TestPreRegisteredConfig(t *testing.T) {
+	cfg, err := parsePreRegisteredConfig("policy: /x.yaml\ndecisionLog: /d.jsonl\n")
+	if err != nil || cfg.Policy != "/x.yaml" || cfg.DecisionLog != "/d.jsonl" || cfg.PolicyDir != DefaultPolicyDir {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+	if _, err := parsePreRegisteredConfig("polcy: /x.yaml\n"); err == nil || !strings.Contains(err.Error(), "field polcy not found") {
+		t.Fatalf("typo in the conf file must be an error, got %v", err)
+	}
+}
+
+func regexpMatch(s, pattern string) bool {
+	return regexp.MustCompile(pattern).MatchString(s)
+}

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/containerd/log"
+	"github.com/containerd/nri/pkg/api"
+	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/decisionlog"
+	"github.com/nri-guard/nri-guard/internal/nriplugin"
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"gopkg.in/yaml.v3"
+)
+
+// runExternal runs nri-guard as a process that connects to the runtime's
+// NRI socket and reconnects whenever the runtime restarts.
+func runExternal(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("nri-guard run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf policyFlags
+	pf.register(fs)
+	socket := fs.String("socket", "/var/run/nri/nri.sock", "the runtime's NRI socket")
+	decisions := fs.String("decision-log", DefaultDecisions, `decision log file ("-" for standard output)`)
+	logFile := fs.String("log-file", "", "log file (default: standard error)")
+	idx := fs.String("plugin-idx", "10", "NRI plugin index: order among plugins (validation runs after all of them)")
+	level := fs.String("log-level", "info", "log level")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "nri-guard run: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if err := setupLogging(*logFile, *level, stderr); err != nil {
+		fmt.Fprintln(stderr, "nri-guard:", err)
+		return exitFail
+	}
+	// Load once before connecting, so a bad policy stops start-up with
+	// the exact error instead of a registration failure in containerd.
+	if _, _, err := pf.load(); err != nil {
+		fmt.Fprintf(stderr, "nri-guard: bad policy, not starting:\n%v\n", err)
+		return exitFail
+	}
+	dl, err := openDecisionLog(*decisions)
+	if err != nil {
+		fmt.Fprintln(stderr, "nri-guard:", err)
+		return exitFail
+	}
+	p := nriplugin.New(nriplugin.Options{
+		Index:     *idx,
+		Decisions: dl,
+		Configure: func(string) (*policy.Policy, *controls.Env, error) { return pf.load() },
+	})
+	return serve(p, nriplugin.Connection{SocketPath: *socket}, stderr)
+}
+
+// preRegisteredConfig is the plugin's conf file, which containerd reads
+// from its plugin_config_path and hands over at Configure.
+type preRegisteredConfig struct {
+	Policy      string `yaml:"policy"`
+	PolicyDir   string `yaml:"policyDir"`
+	DecisionLog string `yaml:"decisionLog"`
+	LogFile     string `yaml:"logFile"`
+	LogLevel    string `yaml:"logLevel"`
+}
+
+// runPreRegistered runs nri-guard as started by containerd from its plugin
+// directory: no flags, the connection on a file descriptor, stdout not
+// captured (so logs go to a file), configuration in the conf file.
+func runPreRegistered(stderr io.Writer) int {
+	if err := setupLogging(DefaultLogFile, "info", stderr); err != nil {
+		fmt.Fprintln(stderr, "nri-guard:", err)
+		return exitFail
+	}
+	dl := decisionlog.New(io.Discard)
+	p := nriplugin.New(nriplugin.Options{
+		Index:     os.Getenv(api.PluginIdxEnvVar),
+		Decisions: dl,
+		Configure: func(config string) (*policy.Policy, *controls.Env, error) {
+			cfg, err := parsePreRegisteredConfig(config)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := setupLogging(cfg.LogFile, cfg.LogLevel, stderr); err != nil {
+				return nil, nil, err
+			}
+			out, err := openDecisionFile(cfg.DecisionLog)
+			if err != nil {
+				return nil, nil, err
+			}
+			dl.SetOutput(out)
+			pf := policyFlags{file: cfg.Policy, dir: cfg.PolicyDir}
+			return pf.load()
+		},
+	})
+	return serve(p, nriplugin.Connection{PreRegistered: true}, stderr)
+}
+
+func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
+	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info"}
+	if len(bytes.TrimSpace([]byte(text))) == 0 {
+		return cfg, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(text)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("plugin conf file (from containerd's plugin_config_path): %w", err)
+	}
+	return cfg, nil
+}
+
+func serve(p *nriplugin.Plugin, conn nriplugin.Connection, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := p.Run(ctx, conn); err != nil {
+		log.G(ctx).WithError(err).Error("nri-guard: stopped")
+		fmt.Fprintln(stderr, "nri-guard:", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func setupLogging(file, level string, stderr io.Writer) error {
+	if err := log.SetLevel(level); err != nil {
+		return err
+	}
+	if err := log.SetFormat(log.JSONFormat); err != nil {
+		return err
+	}
+	if file == "" {
+		log.L.Logger.SetOutput(stderr)
+		return nil
+	}
+	out, err := openAppend(file)
+	if err != nil {
+		return err
+	}
+	log.L.Logger.SetOutput(out)
+	return nil
+}
+
+func openDecisionLog(path string) (*decisionlog.Log, error) {
+	out, err := openDecisionFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decisionlog.New(out), nil
+}
+
+func openDecisionFile(path string) (io.Writer, error) {
+	if path == "-" {
+		return os.Stdout, nil
+	}
+	return openAppend(path)
+}
+
+// openAppend opens a log for appending; O_APPEND makes each line's single
+// write land whole even if two processes share the file.
+func openAppend(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+}

@@ -1,0 +1,109 @@
+// Package controls holds one file per guard. Each control reads the
+// normalized container view and its own policy settings and returns
+// findings; a finding may carry a rewrite. Controls never build an NRI
+// message or touch a file: the engine and the appliers do that.
+package controls
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Control is one guard.
+type Control interface {
+	Meta() Meta
+	Check(c *view.Container, s *policy.Controls, env *Env) []Finding
+}
+
+// Meta describes a control for logs, `policy show` and the README.
+type Meta struct {
+	// ID names the control in refusals and logs ("host-mounts").
+	ID string
+	// Key is the control's section in the policy ("hostMounts").
+	Key         string
+	Description string
+	// Reads and Rewrites list the container fields the control looks at
+	// and may change.
+	Reads    []string
+	Rewrites []string
+	// Since is the policy apiVersion that introduced the control; a
+	// control's behaviour only changes under a new apiVersion.
+	Since string
+	// Needs names a runtime capability the control cannot work without
+	// ("seccomp-adjustment"); empty when any runtime will do.
+	Needs string
+}
+
+// Env is what controls need from outside the view and the policy.
+type Env struct {
+	// Seccomp holds the loaded profiles by policy path; "" is the built-in
+	// default profile.
+	Seccomp map[policy.HostPath]*specs.LinuxSeccomp
+	// Self is this plugin's NRI name (index-name), so changes it made
+	// itself are not taken for another plugin's.
+	Self string
+	// DeviceRemoval: the caller can remove a device from the container.
+	// NRI cannot: its runtime side drops device removals from the combined
+	// adjustment (pkg/adaptation, v0.12.5), so the NRI plugin leaves this
+	// false and "remove" is served as a refusal.
+	DeviceRemoval bool
+}
+
+// Verdict is what enforce mode does about a finding.
+type Verdict int
+
+const (
+	Refuse Verdict = iota
+	Rewrite
+)
+
+func (v Verdict) String() string {
+	if v == Rewrite {
+		return "rewrite"
+	}
+	return "refuse"
+}
+
+// Finding is one policy violation in one field of the container.
+type Finding struct {
+	Control string
+	Field   string
+	Value   string
+	// Problem says what is wrong with the value, in a few words.
+	Problem string
+	// Rule is the policy setting that decides, e.g. "hostMounts.paths".
+	Rule   string
+	Source policy.Source
+	// By names the NRI plugin that introduced the value, if one did.
+	By      string
+	Verdict Verdict
+	Rewrite *view.Rewrite
+	// Fix says how to allow it.
+	Fix string
+	// Mode is the mode the control ran in; the engine fills it.
+	Mode policy.Mode
+}
+
+// Text is the finding as one clause of a refusal or a log line.
+func (f *Finding) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s = %s: %s", f.Control, f.Field, f.Value, f.Problem)
+	if f.By != "" {
+		fmt.Fprintf(&b, " (set by NRI plugin %s)", f.By)
+	}
+	fmt.Fprintf(&b, ", by rule %s (%s)", f.Rule, f.Source)
+	if f.Fix != "" {
+		b.WriteString("; " + f.Fix)
+	}
+	return b.String()
+}
+
+// exceptionFix is the common advice: an exception for this pod that
+// changes one setting.
+func exceptionFix(setting string) string {
+	return "to allow it, add an exception for this pod that sets " + setting
+}

@@ -1,0 +1,108 @@
+package controls
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// Devices refuses or removes host device nodes outside the allowlist.
+// An ordinary container has none in its spec (runc creates /dev/null and
+// friends itself); a privileged one gets every device of the host.
+type Devices struct{}
+
+func (Devices) Meta() Meta {
+	return Meta{
+		ID: "devices", Key: "devices", Since: policy.APIVersion,
+		Description: "refuse or remove host devices beyond an allowlist; name the privileged device set",
+		Reads:       []string{"linux.devices"},
+		Rewrites:    []string{"linux.devices (remove)"},
+	}
+}
+
+// privilegedHallmarks are devices only the full host set brings: raw
+// memory and the kernel log. With them, or with this many devices, the
+// container is privileged in all but name.
+var privilegedHallmarks = []string{"/dev/mem", "/dev/kmem", "/dev/port", "/dev/kmsg"}
+
+const privilegedDeviceCount = 8
+
+func (Devices) Check(c *view.Container, s *policy.Controls, env *Env) []Finding {
+	d := &s.Devices
+	var denied []view.Device
+	for _, dev := range c.Devices {
+		if !anyMatch(d.Allow.Value, dev.Path) {
+			denied = append(denied, dev)
+		}
+	}
+	if len(denied) == 0 {
+		return nil
+	}
+	if isPrivilegedSet(denied) {
+		return []Finding{privilegedFinding(denied, d)}
+	}
+	out := make([]Finding, 0, len(denied))
+	for _, dev := range denied {
+		f := Finding{
+			Control: "devices",
+			Field:   "linux.devices[" + dev.Path + "]",
+			Value:   fmt.Sprintf("%s %d:%d", dev.Type, dev.Major, dev.Minor),
+			Problem: "host device not in the allowlist",
+			By:      dev.AddedBy,
+			Rule:    "devices.allow", Source: d.Allow.Source,
+			Verdict: Refuse,
+			Fix:     exceptionFix("devices.allow: [" + dev.Path + "]"),
+		}
+		switch {
+		case d.Action.Value == policy.DeviceRemove && env.DeviceRemoval:
+			f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.RemoveDevice, Device: dev}
+			f.Problem += " (the device is removed)"
+		case d.Action.Value == policy.DeviceRemove:
+			f.Problem += " (devices.action is remove, but this runtime path cannot remove devices, so it is refused)"
+			f.Rule, f.Source = "devices.action", d.Action.Source
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func isPrivilegedSet(devs []view.Device) bool {
+	if len(devs) >= privilegedDeviceCount {
+		return true
+	}
+	return slices.ContainsFunc(devs, func(d view.Device) bool { return slices.Contains(privilegedHallmarks, d.Path) })
+}
+
+// privilegedFinding is always a refusal: removing hundreds of devices
+// would leave a privileged container that still has every capability.
+func privilegedFinding(devs []view.Device, d *policy.Devices) Finding {
+	names := make([]string, 0, 3)
+	for _, dev := range devs {
+		if len(names) == 3 {
+			break
+		}
+		names = append(names, dev.Path)
+	}
+	return Finding{
+		Control: "devices",
+		Field:   "linux.devices",
+		Value:   fmt.Sprintf("%d host devices (%s, ...)", len(devs), strings.Join(names, ", ")),
+		Problem: "the full host device set of a privileged container",
+		By:      devs[0].AddedBy,
+		Rule:    "devices.allow", Source: d.Allow.Source,
+		Verdict: Refuse,
+		Fix:     "privileged containers are refused; to allow this one, add an exception for this pod that sets devices.mode: off",
+	}
+}
+
+func anyMatch(globs []policy.Glob, s string) bool {
+	for _, g := range globs {
+		if g.Match(s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,46 @@
+package controls
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+func withDevices(paths ...string) *view.Container {
+	return ctr(func(c *view.Container) {
+		for i, p := range paths {
+			c.Devices = append(c.Devices, view.Device{Path: p, Type: "c", Major: 10, Minor: int64(i)})
+		}
+	})
+}
+
+func TestDevicesRemovedWhereTheCallerCan(t *testing.T) {
+	s := loadControls(t, "devices:\n  action: remove\n")
+	got := Devices{}.Check(withDevices("/dev/fuse", "/dev/net/tun"), s, &Env{DeviceRemoval: true})
+	if len(got) != 2 || got[0].Verdict != Rewrite || got[1].Rewrite.Device.Path != "/dev/net/tun" {
+		t.Fatalf("want two removals, got:\n%s", texts(got))
+	}
+}
+
+func TestDevices(t *testing.T) {
+	many := make([]string, 0, 40)
+	for i := 0; i < 40; i++ {
+		many = append(many, fmt.Sprintf("/dev/tty%d", i))
+	}
+	runTable(t, Devices{}, []testCase{
+		{name: "no devices pass", c: ctr(nil)},
+		{name: "one device refused", c: withDevices("/dev/fuse"),
+			want:     []string{"devices: linux.devices[/dev/fuse] = c 10:0: host device not in the allowlist, by rule devices.allow (built-in default); to allow it, add an exception for this pod that sets devices.allow: [/dev/fuse]"},
+			verdicts: []Verdict{Refuse}},
+		{name: "allowlisted device passes", policy: "devices:\n  allow: [/dev/fuse]\n", c: withDevices("/dev/fuse")},
+		{name: "glob allowlist", policy: "devices:\n  allow: [\"/dev/nvidia*\"]\n", c: withDevices("/dev/nvidia0", "/dev/nvidiactl")},
+		{name: "remove action refuses where removal is impossible", policy: "devices:\n  action: remove\n", c: withDevices("/dev/fuse"),
+			want: []string{"cannot remove devices, so it is refused), by rule devices.action (test.yaml:5)"}, verdicts: []Verdict{Refuse}},
+		{name: "full host set named privileged", c: withDevices(many...),
+			want: []string{"devices: linux.devices = 40 host devices (/dev/tty0, /dev/tty1, /dev/tty2, ...): the full host device set of a privileged container"}},
+		{name: "privileged set refused even with remove", policy: "devices:\n  action: remove\n", c: withDevices("/dev/mem"),
+			want: []string{"privileged container"}, verdicts: []Verdict{Refuse}},
+		{name: "allowlisted devices do not count toward the set", policy: "devices:\n  allow: [\"/dev/tty*\"]\n", c: withDevices(many...)},
+	})
+}

@@ -1,0 +1,180 @@
+package controls
+
+import (
+	"path"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// HostMounts guards bind mounts of host paths. A mount is sensitive when
+// its source is a sensitive path, lies below one, or is a directory above
+// one: mounting /run hands over /run/k3s/containerd/containerd.sock.
+type HostMounts struct{}
+
+func (HostMounts) Meta() Meta {
+	return Meta{
+		ID: "host-mounts", Key: "hostMounts", Since: policy.APIVersion,
+		Description: "refuse, drop or make read-only bind mounts of sensitive host paths",
+		Reads:       []string{"mounts"},
+		Rewrites:    []string{"mounts (remove, or add the ro option)"},
+	}
+}
+
+func (HostMounts) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
+	hm := &s.HostMounts
+	var out []Finding
+	var paths []policy.HostPath
+	for _, m := range c.Mounts {
+		if !m.IsBind() {
+			continue
+		}
+		src := policy.CleanHostPath(m.Source)
+		if runtimeManaged(c, m, src, string(hm.KubeletRoot.Value)) || within(src, hm.Allow.Value) {
+			continue
+		}
+		if paths == nil {
+			paths = append(append(paths, hm.Paths.Value...), hm.ExtraPaths.Value...)
+		}
+		if f, ok := sensitiveMount(m, src, hm, paths); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sensitiveMount judges one bind mount against the path lists.
+func sensitiveMount(m view.Mount, src string, hm *policy.HostMounts, paths []policy.HostPath) (Finding, bool) {
+	f := Finding{
+		Control: "host-mounts",
+		Field:   "mounts[" + m.Destination + "].source",
+		Value:   src,
+		By:      m.AddedBy,
+		Fix:     exceptionFix("hostMounts.allow: [" + src + "]"),
+	}
+	if hit, relation, ok := nearest(src, paths); ok {
+		if hm.Action.Value == policy.MountReadOnly && m.ReadOnly() {
+			return f, false // what readOnly asks for is already so
+		}
+		f.Problem = relation + " " + hit + ", denied"
+		f.Rule, f.Source = "hostMounts.paths", hm.Paths.Source
+		if hm.ExtraPaths.Set && isListed(hit, hm.ExtraPaths.Value) {
+			f.Rule, f.Source = "hostMounts.extraPaths", hm.ExtraPaths.Source
+		}
+		return withAction(f, m, hm.Action), true
+	}
+	if m.ReadOnly() {
+		return f, false
+	}
+	if hit, relation, ok := nearest(src, hm.ReadOnlyPaths.Value); ok {
+		f.Problem = relation + " " + hit + ", which may only be mounted read-only"
+		f.Rule, f.Source = "hostMounts.readOnlyPaths", hm.ReadOnlyPaths.Source
+		return withAction(f, m, hm.Action), true
+	}
+	return f, false
+}
+
+// withAction turns the configured action into a verdict. Under refuse
+// and drop, a read-only mount of a denied path is treated like a writable
+// one: reading /etc/shadow or connecting to a socket is enough.
+func withAction(f Finding, m view.Mount, action policy.Setting[policy.MountAction]) Finding {
+	switch {
+	case action.Value == policy.MountDrop:
+		f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.DropMount, Mount: m}
+		f.Problem += " (the mount is removed)"
+	case action.Value == policy.MountReadOnly && !m.ReadOnly():
+		f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.ReadOnlyMount, Mount: m}
+		f.Problem += " (the mount is made read-only)"
+	default:
+		f.Verdict = Refuse
+	}
+	return f
+}
+
+// nearest finds the listed path most closely related to src: the source
+// itself, the deepest listed path it contains, or the closest listed path
+// above it. "/" only matches itself: below "/" is everything.
+func nearest(src string, list []policy.HostPath) (hit, relation string, ok bool) {
+	best := -1
+	for _, lp := range list {
+		p := policy.CleanHostPath(string(lp))
+		rel, score := "", 0
+		switch {
+		case p == src:
+			rel, score = "is", 1<<20
+		case isBelow(p, src):
+			rel, score = "contains", len(p)
+		case p != "/" && isBelow(src, p):
+			rel, score = "is inside", len(p)
+		default:
+			continue
+		}
+		if score > best {
+			hit, relation, ok, best = p, rel, true, score
+		}
+	}
+	return hit, relation, ok
+}
+
+// isBelow reports whether p lies strictly below dir.
+func isBelow(p, dir string) bool {
+	if dir == "/" {
+		return p != "/"
+	}
+	return strings.HasPrefix(p, dir+"/")
+}
+
+func within(src string, list []policy.HostPath) bool {
+	for _, lp := range list {
+		p := policy.CleanHostPath(string(lp))
+		if p == src || isBelow(src, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func isListed(p string, list []policy.HostPath) bool {
+	for _, lp := range list {
+		if policy.CleanHostPath(string(lp)) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// runtimeManaged recognises the mounts kubelet and containerd add to
+// every pod: the pod's own volumes under kubelet's pods/<pod uid>/
+// directory, and the hosts, hostname, resolv.conf and shm files that
+// containerd keeps per sandbox. They live below sensitive paths
+// (/var/lib/kubelet, /var/lib/rancher) but belong to this very pod.
+func runtimeManaged(c *view.Container, m view.Mount, src, kubeletRoot string) bool {
+	if safeName(c.Pod.UID) && kubeletRoot != "" {
+		own := path.Join(policy.CleanHostPath(kubeletRoot), "pods", c.Pod.UID)
+		if isBelow(src, own) {
+			return true
+		}
+	}
+	if !safeName(c.Pod.ID) {
+		return false
+	}
+	leaf, ok := sandboxFiles[m.Destination]
+	return ok && strings.HasSuffix(src, "/io.containerd.grpc.v1.cri/sandboxes/"+c.Pod.ID+"/"+leaf)
+}
+
+// sandboxFiles maps the container paths containerd fills from its
+// per-sandbox directory to the file names there.
+var sandboxFiles = map[string]string{
+	"/etc/hosts":       "hosts",
+	"/etc/hostname":    "hostname",
+	"/etc/resolv.conf": "resolv.conf",
+	"/dev/shm":         "shm",
+}
+
+// safeName accepts a single path element. A CRI client chooses the pod
+// UID, so "..", or a UID with slashes, must not widen the pod's own
+// directory to its parents.
+func safeName(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.Contains(s, "/")
+}

@@ -1,0 +1,38 @@
+package controls
+
+import (
+	"testing"
+
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+func TestHostNamespaces(t *testing.T) {
+	without := func(typ string) func(*view.Container) {
+		return func(c *view.Container) {
+			var keep []view.Namespace
+			for _, ns := range c.Namespaces {
+				if ns.Type != typ {
+					keep = append(keep, ns)
+				}
+			}
+			c.Namespaces = keep
+		}
+	}
+	runTable(t, HostNamespaces{}, []testCase{
+		{name: "own namespaces pass", c: ctr(nil)},
+		{name: "host pid (entry absent) refused", c: ctr(without("pid")),
+			want:     []string{"host-namespaces: linux.namespaces.pid = (absent: host): shares the node's pid namespace, by rule hostNamespaces.deny (built-in default); to allow it, add an exception for this pod that sets hostNamespaces.deny without pid"},
+			verdicts: []Verdict{Refuse}},
+		{name: "host network refused", c: ctr(without("network")), want: []string{"shares the node's network namespace"}},
+		{name: "joined init namespace refused", c: ctr(func(c *view.Container) {
+			c.Namespaces[1] = view.Namespace{Type: "ipc", Path: "/proc/1/ns/ipc", Host: true}
+		}), want: []string{"linux.namespaces.ipc = /proc/1/ns/ipc: shares the node's ipc namespace"}},
+		{name: "host uts allowed by default", c: ctr(without("uts"))},
+		{name: "policy narrows the deny list", policy: "hostNamespaces:\n  deny: [pid]\n", c: ctr(without("network"))},
+		{name: "policy source is cited", policy: "hostNamespaces:\n  deny: [network]\n", c: ctr(without("network")),
+			want: []string{"by rule hostNamespaces.deny (test.yaml:5)"}},
+		{name: "namespace set by a plugin is attributed", c: ctr(func(c *view.Container) {
+			c.Namespaces[0] = view.Namespace{Type: "pid", Path: "/proc/1/ns/pid", Host: true, AddedBy: "20-evil"}
+		}), want: []string{"(set by NRI plugin 20-evil)"}},
+	})
+}

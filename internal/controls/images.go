@@ -1,0 +1,45 @@
+package controls
+
+import (
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// Images allows and denies images by reference glob, e.g.
+// "docker.io/library/*" or "*/evil/*". Deny wins over allow.
+type Images struct{}
+
+func (Images) Meta() Meta {
+	return Meta{
+		ID: "images", Key: "images", Since: policy.APIVersion,
+		Description: "allow and deny images by registry and repository glob",
+		Reads:       []string{"image"},
+	}
+}
+
+func (Images) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
+	im := &s.Images
+	if len(im.Allow.Value) == 0 && len(im.Deny.Value) == 0 {
+		return nil
+	}
+	f := Finding{Control: "images", Field: "image", Value: c.Image, Verdict: Refuse}
+	switch {
+	case c.Image == "":
+		// Fail closed: a rule about images cannot be honoured blind.
+		f.Value = "(not reported by the runtime)"
+		f.Problem = "the image is unknown, so the image rules cannot be checked"
+		f.Rule, f.Source = "images.allow", im.Allow.Source
+		f.Fix = "use containerd 2.4 or later, or add an exception for this pod that sets images.mode: off"
+	case anyMatch(im.Deny.Value, c.Image):
+		f.Problem = "image is denied"
+		f.Rule, f.Source = "images.deny", im.Deny.Source
+		f.Fix = exceptionFix("images.deny without the matching pattern")
+	case len(im.Allow.Value) > 0 && !anyMatch(im.Allow.Value, c.Image):
+		f.Problem = "image is not in the allowlist"
+		f.Rule, f.Source = "images.allow", im.Allow.Source
+		f.Fix = exceptionFix("images.allow with a pattern matching " + c.Image)
+	default:
+		return nil
+	}
+	return []Finding{f}
+}

@@ -1,0 +1,53 @@
+package controls
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// Sysctls allows only listed sysctls. A net.* sysctl in the host network
+// namespace is refused even when listed: there it sets the node's value.
+type Sysctls struct{}
+
+func (Sysctls) Meta() Meta {
+	return Meta{
+		ID: "sysctls", Key: "sysctls", Since: policy.APIVersion,
+		Description: "allow only listed (by default the Kubernetes safe) sysctls",
+		Reads:       []string{"linux.sysctl", "linux.namespaces.network"},
+	}
+}
+
+func (Sysctls) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
+	allow := s.Sysctls.Allow
+	var out []Finding
+	for _, name := range sortedNames(c.Sysctls) {
+		f := Finding{
+			Control: "sysctls", Field: "linux.sysctl[" + name + "]", Value: c.Sysctls[name],
+			Rule: "sysctls.allow", Source: allow.Source, Verdict: Refuse,
+			Fix: exceptionFix("sysctls.allow with " + name),
+		}
+		switch {
+		case !anyMatch(allow.Value, name):
+			f.Problem = "sysctl not in the allowlist"
+		case strings.HasPrefix(name, "net.") && c.InHostNamespace("network"):
+			f.Problem = "a net.* sysctl in the host network namespace would change the node's own setting"
+			f.Fix = "run the pod in its own network namespace"
+		default:
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func sortedNames(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}

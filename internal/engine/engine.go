@@ -1,0 +1,142 @@
+// Package engine turns a policy and a container view into a decision. It
+// is the one place that knows modes: controls report findings, the engine
+// decides what enforce and audit make of them.
+package engine
+
+import (
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// Action is the outcome of a decision.
+type Action string
+
+const (
+	Allow   Action = "allow"   // nothing to change
+	Rewrite Action = "rewrite" // allowed after the rewrites
+	Refuse  Action = "refuse"  // not created
+	Audit   Action = "audit"   // allowed unchanged; enforce would have acted
+)
+
+// Engine is immutable once built, so one decision can run per request
+// goroutine without locks; a policy reload builds a new Engine.
+type Engine struct {
+	policy   *policy.Policy
+	controls []controls.Control
+	env      *controls.Env
+	// unavailable maps control IDs to why they cannot run here.
+	unavailable map[string]string
+	// modes caches every settings block's modes by control key, so a
+	// decision does no reflection and no allocation to find them.
+	modes map[*policy.Controls]map[string]policy.Setting[policy.Mode]
+}
+
+// New builds an engine. unavailable names controls the caller cannot
+// serve (e.g. seccomp on a runtime that drops seccomp adjustments).
+func New(p *policy.Policy, env *controls.Env, unavailable map[string]string) *Engine {
+	e := &Engine{policy: p, controls: controls.All, env: env, unavailable: unavailable,
+		modes: map[*policy.Controls]map[string]policy.Setting[policy.Mode]{}}
+	e.modes[&p.Controls] = p.Controls.ModesByKey()
+	for _, exc := range p.Exceptions {
+		e.modes[&exc.Effective] = exc.Effective.ModesByKey()
+	}
+	return e
+}
+
+// Policy returns the policy the engine decides by.
+func (e *Engine) Policy() *policy.Policy { return e.policy }
+
+// Decision is the verdict for one container.
+type Decision struct {
+	Container *view.Container
+	Action    Action
+	// Findings holds every violation, in enforce and audit mode alike.
+	Findings []controls.Finding
+	// Rewrites are the changes to make (enforce mode only).
+	Rewrites []view.Rewrite
+	// Exception is the exception whose settings applied, if any.
+	Exception *policy.CompiledException
+}
+
+// Decide judges one container.
+func (e *Engine) Decide(c *view.Container) Decision {
+	settings, exc := e.policy.For(workloadOf(c))
+	d := Decision{Container: c, Action: Allow, Exception: exc}
+	modes := e.modes[settings]
+	for _, ctl := range e.controls {
+		meta := ctl.Meta()
+		mode := modes[meta.Key]
+		if mode.Value == policy.Off {
+			continue
+		}
+		if _, skip := e.unavailable[meta.ID]; skip {
+			continue
+		}
+		for _, f := range ctl.Check(c, settings, e.env) {
+			f.Mode = mode.Value
+			d.add(f)
+		}
+	}
+	return d
+}
+
+func (d *Decision) add(f controls.Finding) {
+	d.Findings = append(d.Findings, f)
+	switch {
+	case f.Mode == policy.Audit:
+		if d.Action == Allow {
+			d.Action = Audit
+		}
+	case f.Verdict == controls.Refuse:
+		d.Action = Refuse
+	default:
+		if d.Action != Refuse {
+			d.Action = Rewrite
+		}
+		d.Rewrites = append(d.Rewrites, *f.Rewrite)
+	}
+}
+
+// Enforced returns the findings enforce mode acts on.
+func (d *Decision) Enforced() []controls.Finding {
+	var out []controls.Finding
+	for _, f := range d.Findings {
+		if f.Mode == policy.Enforce {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// RefusalText is the message a refused container's creator sees. It names
+// the workload, then every refusing finding with its rule and a fix.
+func (d *Decision) RefusalText() string {
+	var parts []string
+	for _, f := range d.Findings {
+		if f.Mode == policy.Enforce && f.Verdict == controls.Refuse {
+			parts = append(parts, f.Text())
+		}
+	}
+	return "nri-guard: refused " + WorkloadName(d.Container) + ": " + strings.Join(parts, "; ")
+}
+
+// WorkloadName is namespace/pod/container, the way operators name it.
+func WorkloadName(c *view.Container) string {
+	return c.Pod.Namespace + "/" + c.Pod.Name + "/" + c.Name
+}
+
+// Unavailable reports the controls this engine skips and why.
+func (e *Engine) Unavailable() map[string]string { return e.unavailable }
+
+func workloadOf(c *view.Container) policy.Workload {
+	return policy.Workload{
+		Namespace: c.Pod.Namespace,
+		Pod:       c.Pod.Name,
+		Container: c.Name,
+		Image:     c.Image,
+		Labels:    c.Pod.Labels,
+	}
+}

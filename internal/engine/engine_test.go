@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+const header = "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n"
+
+func testEngine(t testing.TB, doc string, unavailable map[string]string) *Engine {
+	t.Helper()
+	p, err := policy.Parse(policy.Input{Name: "/etc/nri-guard/policy.yaml", Data: []byte(header + doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &controls.Env{
+		Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": {DefaultAction: specs.ActErrno}},
+		Self:    "10-nri-guard",
+	}
+	return New(p, env, unavailable)
+}
+
+func container(mod func(*view.Container)) *view.Container {
+	c := &view.Container{
+		ID: "c1", Name: "c1",
+		Pod:   view.Pod{ID: "s1", UID: "u1", Name: "evil", Namespace: "kube-system"},
+		Image: "docker.io/library/busybox:1.36",
+		Namespaces: []view.Namespace{
+			{Type: "pid", Path: "/proc/9/ns/pid"}, {Type: "ipc", Path: "/proc/9/ns/ipc"},
+			{Type: "network", Path: "/proc/9/ns/net"}, {Type: "mount"},
+		},
+		Seccomp: view.Seccomp{State: view.SeccompRuntimeDefault},
+	}
+	if mod != nil {
+		mod(c)
+	}
+	return c
+}
+
+func runMount(c *view.Container) {
+	c.Mounts = append(c.Mounts, view.Mount{Source: "/run", Destination: "/host-run", Type: "bind", Options: []string{"rbind", "rw"}})
+}
+
+func TestRefusalTextNamesEverything(t *testing.T) {
+	e := testEngine(t, "controls:\n  hostMounts:\n    action: refuse\n", nil)
+	d := e.Decide(container(runMount))
+	if d.Action != Refuse {
+		t.Fatalf("action %s, want refuse", d.Action)
+	}
+	want := "nri-guard: refused kube-system/evil/c1: host-mounts: mounts[/host-run].source = /run: contains /run/k3s/containerd/containerd.sock, denied, by rule hostMounts.paths (built-in default); to allow it, add an exception for this pod that sets hostMounts.allow: [/run]"
+	if got := d.RefusalText(); got != want {
+		t.Fatalf("refusal text\n got: %s\nwant: %s", got, want)
+	}
+}
+
+func TestModes(t *testing.T) {
+	unconfined := func(c *view.Container) { c.Seccomp = view.Seccomp{State: view.SeccompUnconfined} }
+	cases := []struct {
+		name     string
+		policy   string
+		mod      func(*view.Container)
+		action   Action
+		findings int
+		rewrites int
+	}{
+		{"clean container allowed", "", nil, Allow, 0, 0},
+		{"enforce refuses", "", runMount, Refuse, 1, 0},
+		{"enforce rewrites", "", unconfined, Rewrite, 1, 1},
+		{"refuse beats rewrite", "", func(c *view.Container) { runMount(c); unconfined(c) }, Refuse, 2, 1},
+		{"audit allows unchanged", "defaultMode: audit\n", runMount, Audit, 1, 0},
+		{"audit rewrites nothing", "defaultMode: audit\n", unconfined, Audit, 1, 0},
+		{"per-control audit", "controls:\n  hostMounts: {mode: audit}\n", func(c *view.Container) { runMount(c); unconfined(c) }, Rewrite, 2, 1},
+		{"off looks away", "controls:\n  hostMounts: {mode: off}\n", runMount, Allow, 0, 0},
+		{"exception switches a control off for one pod", "exceptions:\n  - name: x\n    match: {pods: [evil]}\n    controls: {hostMounts: {mode: off}}\n", runMount, Allow, 0, 0},
+		{"exception for another pod does not apply", "exceptions:\n  - name: x\n    match: {pods: [good]}\n    controls: {hostMounts: {mode: off}}\n", runMount, Refuse, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := testEngine(t, tc.policy, nil).Decide(container(tc.mod))
+			if d.Action != tc.action || len(d.Findings) != tc.findings || len(d.Rewrites) != tc.rewrites {
+				t.Fatalf("got %s with %d findings, %d rewrites; want %s, %d, %d", d.Action, len(d.Findings), len(d.Rewrites), tc.action, tc.findings, tc.rewrites)
+			}
+		})
+	}
+}
+
+func TestUnavailableControlsAreSkipped(t *testing.T) {
+	e := testEngine(t, "", map[string]string{"seccomp": "containerd v2.1.9 has no seccomp-adjustment"})
+	d := e.Decide(container(func(c *view.Container) { c.Seccomp = view.Seccomp{State: view.SeccompUnconfined} }))
+	if d.Action != Allow {
+		t.Fatalf("an unavailable control must not claim a rewrite the runtime drops; got %s", d.Action)
+	}
+}
+
+func TestDecisionNamesTheException(t *testing.T) {
+	e := testEngine(t, "exceptions:\n  - name: ks\n    match: {namespaces: [kube-system]}\n    controls: {sysctls: {mode: off}}\n", nil)
+	d := e.Decide(container(nil))
+	if d.Exception == nil || d.Exception.Name != "ks" {
+		t.Fatalf("exception = %v", d.Exception)
+	}
+	if !strings.HasPrefix(WorkloadName(d.Container), "kube-system/evil/") {
+		t.Fatal(WorkloadName(d.Container))
+	}
+}

@@ -1,0 +1,174 @@
+// Package nriplugin is nri-guard's NRI half: it judges every container at
+// CreateContainer, re-judges the combined result of all plugins in the
+// validation phase, and reports running containers that break the policy
+// when it (re)connects.
+package nriplugin
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/containerd/log"
+	"github.com/containerd/nri/pkg/api"
+	"github.com/nri-guard/nri-guard/internal/apply"
+	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/decisionlog"
+	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// Name is the name nri-guard registers under; containerd's
+// required_plugins must list it.
+const Name = "nri-guard"
+
+// Plugin holds the state shared by all requests. Requests run
+// concurrently; everything they read is immutable or atomic.
+type Plugin struct {
+	index     string
+	name      string // index-name, as NRI names plugin owners
+	decisions *decisionlog.Log
+	// configure loads what Configure needs (the policy and profiles);
+	// the runtime's config text is handed over for pre-registered plugins.
+	configure func(config string) (*policy.Policy, *controls.Env, error)
+
+	state atomic.Pointer[state]
+}
+
+// state is replaced whole at every Configure (and policy reload).
+type state struct {
+	engine  *engine.Engine
+	runtime Runtime
+	source  view.NRISource
+}
+
+// Options configure a Plugin.
+type Options struct {
+	Index     string
+	Decisions *decisionlog.Log
+	// Configure loads the policy; it runs at every (re)registration.
+	Configure func(config string) (*policy.Policy, *controls.Env, error)
+}
+
+// New returns a plugin; Run connects it.
+func New(o Options) *Plugin {
+	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure}
+}
+
+// configureFor learns the runtime, loads the policy and subscribes to the
+// events this runtime can deliver. nriVersion is what the runtime said of
+// its NRI version (empty for old runtimes).
+func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nriVersion string) (api.EventMask, error) {
+	pol, env, err := p.configure(config)
+	if err != nil {
+		log.G(ctx).WithError(err).Error("nri-guard: cannot load the policy; refusing to register")
+		return 0, err
+	}
+	env.Self = p.name
+	rt := detectRuntime(runtime, version, nriVersion)
+	unavailable := rt.Unavailable()
+	st := &state{
+		engine:  engine.New(pol, env, unavailable),
+		runtime: rt,
+		source:  view.NRISource{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown},
+	}
+	p.state.Store(st)
+	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))
+
+	events := api.EventMask(0)
+	events.Set(api.Event_CREATE_CONTAINER)
+	if rt.Caps[controls.CapValidation] {
+		events.Set(api.Event_VALIDATE_CONTAINER_ADJUSTMENT)
+	} else {
+		log.G(ctx).Warn("nri-guard: this runtime has no NRI validation phase: plugins after nri-guard can undo its changes, and containers are created while nri-guard is down")
+	}
+	return events, nil
+}
+
+// Synchronize reports running containers that break the policy. They
+// are left alone: stopping workloads is an operator's decision.
+func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {
+	st := p.state.Load()
+	byID := make(map[string]*api.PodSandbox, len(pods))
+	for _, pod := range pods {
+		byID[pod.GetId()] = pod
+	}
+	bad := 0
+	for _, ctr := range ctrs {
+		d := st.engine.Decide(view.FromNRI(byID[ctr.GetPodSandboxId()], ctr, st.source))
+		if d.Action == engine.Allow {
+			continue
+		}
+		bad++
+		p.record(ctx, "synchronize", &d, "")
+		log.G(ctx).WithField("container", engine.WorkloadName(d.Container)).
+			Warn("nri-guard: running container breaks the policy (left running): " + summary(&d))
+	}
+	log.G(ctx).Infof("nri-guard: synchronized %d pods, %d containers, %d breaking the policy", len(pods), len(ctrs), bad)
+	return nil, nil
+}
+
+// CreateContainer judges a container before it exists.
+func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, []*api.ContainerUpdate, error) {
+	st := p.state.Load()
+	d := st.engine.Decide(view.FromNRI(pod, ctr, st.source))
+	switch d.Action {
+	case engine.Refuse:
+		msg := d.RefusalText()
+		p.record(ctx, "create", &d, msg)
+		return nil, nil, errors.New(msg)
+	case engine.Rewrite:
+		p.record(ctx, "create", &d, "")
+		return apply.ToNRI(d.Rewrites), nil, nil
+	}
+	p.record(ctx, "create", &d, "")
+	return nil, nil, nil
+}
+
+// ValidateContainerAdjustment re-judges the container as all plugins
+// together left it. Nothing can be rewritten any more, so whatever enforce
+// mode would act on is a refusal, naming the plugin responsible.
+func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.ValidateContainerAdjustmentRequest) error {
+	st := p.state.Load()
+	pristine := view.FromNRI(req.GetPod(), req.GetContainer(), st.source)
+	final := view.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
+	d := st.engine.Decide(final)
+	enforced := d.Enforced()
+	if len(enforced) == 0 {
+		if d.Action == engine.Audit {
+			p.record(ctx, "validate", &d, "")
+		}
+		return nil
+	}
+	for i := range d.Findings {
+		if d.Findings[i].Mode == policy.Enforce {
+			d.Findings[i].Verdict = controls.Refuse
+		}
+	}
+	d.Action = engine.Refuse
+	msg := d.RefusalText() + " (judged after all NRI plugins ran)"
+	p.record(ctx, "validate", &d, msg)
+	return errors.New(msg)
+}
+
+func (p *Plugin) record(ctx context.Context, phase string, d *engine.Decision, msg string) {
+	if p.decisions == nil {
+		return
+	}
+	files := p.state.Load().engine.Policy().Files
+	if err := p.decisions.Write(phase, d, files, msg); err != nil {
+		log.G(ctx).WithError(err).Error("nri-guard: cannot write the decision log")
+	}
+}
+
+func summary(d *engine.Decision) string {
+	s := ""
+	for i, f := range d.Findings {
+		if i > 0 {
+			s += "; "
+		}
+		s += f.Text()
+	}
+	return s
+}

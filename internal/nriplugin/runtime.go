@@ -1,0 +1,100 @@
+package nriplugin
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/containerd/nri/pkg/api"
+	"github.com/nri-guard/nri-guard/internal/controls"
+	"golang.org/x/mod/semver"
+)
+
+// Runtime is what the connected runtime can do for the guard.
+type Runtime struct {
+	Name       string
+	Version    string
+	NRIVersion string
+	// Caps holds controls.Cap* values the runtime supports.
+	Caps map[string]bool
+	// SysctlsKnown: the runtime reports a container's sysctls.
+	SysctlsKnown bool
+}
+
+// detectRuntime works out the runtime's NRI level. containerd 2.0/2.1
+// speak NRI v0.8: no validation phase (subscribing to it fails
+// registration) and seccomp adjustments are dropped without an error.
+func detectRuntime(name, version, nriVersion string) Runtime {
+	rt := Runtime{Name: name, Version: version, NRIVersion: nriVersion, Caps: map[string]bool{}}
+	if !semver.IsValid(nriVersion) {
+		if inferred, err := api.InferVersionFromRuntime(name, version); err == nil {
+			rt.NRIVersion = inferred
+		}
+	}
+	// containerd 2.3+ may still report a pinned older NRI module; its own
+	// version is the better witness for what it fills in.
+	level := rt.NRIVersion
+	if name == "containerd" && semver.IsValid(version) {
+		level = maxVersion(level, containerdNRILevel(version))
+	}
+	if atLeast(level, "v0.10.0") {
+		rt.Caps[controls.CapValidation] = true
+		rt.Caps[controls.CapSeccompAdjustment] = true
+	}
+	rt.SysctlsKnown = atLeast(level, "v0.12.0")
+	return rt
+}
+
+// containerdNRILevel maps containerd releases to the NRI level they serve
+// (from containerd's go.mod of each release line).
+func containerdNRILevel(v string) string {
+	switch {
+	case atLeast(v, "v2.4.0"):
+		return "v0.12.3"
+	case atLeast(v, "v2.3.0"):
+		return "v0.12.0"
+	case atLeast(v, "v2.2.0"):
+		return "v0.10.0"
+	}
+	return "v0.8.0"
+}
+
+func atLeast(v, min string) bool {
+	return semver.IsValid(v) && semver.Compare(v, min) >= 0
+}
+
+func maxVersion(a, b string) string {
+	if !semver.IsValid(a) || semver.Compare(b, a) > 0 {
+		return b
+	}
+	return a
+}
+
+// Unavailable lists the controls this runtime cannot serve, with why.
+func (rt Runtime) Unavailable() map[string]string {
+	out := map[string]string{}
+	for _, c := range controls.All {
+		m := c.Meta()
+		if m.Needs != "" && !rt.Caps[m.Needs] {
+			out[m.ID] = fmt.Sprintf("%s %s (NRI %s) has no %s", rt.Name, rt.Version, rt.NRIVersion, m.Needs)
+		}
+	}
+	return out
+}
+
+// Summary is the start-up line that tells an operator what this node gets.
+func (rt Runtime) Summary(unavailable map[string]string) string {
+	var active, off []string
+	for _, c := range controls.All {
+		id := c.Meta().ID
+		if why, ok := unavailable[id]; ok {
+			off = append(off, id+" ("+why+")")
+		} else {
+			active = append(active, id)
+		}
+	}
+	s := fmt.Sprintf("runtime %s %s, NRI %s: active controls: %s", rt.Name, rt.Version, rt.NRIVersion, strings.Join(active, ", "))
+	if len(off) > 0 {
+		s += "; UNAVAILABLE on this runtime: " + strings.Join(off, "; ")
+	}
+	return s
+}

@@ -1,0 +1,60 @@
+package policy
+
+// DefaultSensitivePaths are host paths whose bind mount hands a container
+// the node: its configuration, kernel interfaces, runtime sockets and the
+// state of kubelet, K3s and every common container runtime. A mount of one
+// of them, of anything below it, or of a directory above it is sensitive.
+var DefaultSensitivePaths = []HostPath{
+	"/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/lib/modules",
+	"/var/lib/kubelet", "/var/lib/rancher", "/run/k3s",
+	"/var/lib/containerd", "/run/containerd",
+	"/var/lib/docker", "/run/docker", "/run/docker.sock",
+	"/var/lib/containers", "/run/crio",
+	"/run/nri",
+	// The sockets themselves, so a refusal of a parent directory names the
+	// socket it would have exposed.
+	"/run/k3s/containerd/containerd.sock", "/run/containerd/containerd.sock",
+	"/run/crio/crio.sock",
+}
+
+// DefaultReadOnlyPaths may be mounted read-only (log shippers read them)
+// but never writable: a writable /var/log lets a container forge or erase
+// the node's audit trail and fill its disk.
+var DefaultReadOnlyPaths = []HostPath{"/var/log"}
+
+// SafeSysctls is the Kubernetes "safe" sysctl set (Pod Security Standards,
+// baseline, up to v1.32): namespaced, and without effect on other pods.
+var SafeSysctls = []Glob{
+	"kernel.shm_rmid_forced",
+	"net.ipv4.ip_local_port_range",
+	"net.ipv4.ip_unprivileged_port_start",
+	"net.ipv4.tcp_syncookies",
+	"net.ipv4.ping_group_range",
+	"net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_keepalive_time",
+	"net.ipv4.tcp_fin_timeout",
+	"net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes",
+	"net.ipv4.tcp_rmem",
+	"net.ipv4.tcp_wmem",
+}
+
+// defaults is the bottom layer under every policy: what a node gets from
+// an empty NodePolicy.
+func defaults() Document {
+	return Document{
+		DefaultMode: set(Enforce),
+		Controls: Controls{
+			HostNamespaces: HostNamespaces{Deny: set([]NamespaceType{"pid", "ipc", "network"})},
+			HostMounts: HostMounts{
+				Action:        set(MountRefuse),
+				Paths:         set(DefaultSensitivePaths),
+				ReadOnlyPaths: set(DefaultReadOnlyPaths),
+				KubeletRoot:   set(HostPath("/var/lib/kubelet")),
+			},
+			Devices: Devices{Action: set(DeviceRefuse)},
+			Seccomp: Seccomp{Unconfined: set(SeccompInject), Localhost: set(Allow)},
+			Sysctls: Sysctls{Allow: set(SafeSysctls)},
+		},
+	}
+}

@@ -1,0 +1,206 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads the base policy file and then every *.yaml / *.yml file in
+// dir (if dir is not empty) in lexical order, each overriding what came
+// before. It returns every error it finds, or a complete Policy: a policy
+// never half-loads.
+func Load(base, dir string) (*Policy, error) {
+	files := []string{base}
+	if dir != "" {
+		more, err := dropIns(dir)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, more...)
+	}
+	inputs := make([]Input, 0, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading policy: %w", err)
+		}
+		inputs = append(inputs, Input{Name: f, Data: data})
+	}
+	return Parse(inputs...)
+}
+
+// Input is one policy document and the name errors should carry.
+type Input struct {
+	Name string
+	Data []byte
+}
+
+// Parse merges the documents in order, the first being the base.
+func Parse(inputs ...Input) (*Policy, error) {
+	var errs Errors
+	docs := make([]Document, 0, len(inputs))
+	for _, in := range inputs {
+		doc, docErrs := parseDocument(in.Name, in.Data)
+		errs = append(errs, docErrs...)
+		docs = append(docs, doc)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	p, mergeErrs := merge(inputs, docs)
+	if len(mergeErrs) > 0 {
+		return nil, mergeErrs
+	}
+	return p, nil
+}
+
+func dropIns(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy drop-in directory: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
+			files = append(files, filepath.Join(dir, name))
+		}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+)`)
+
+// parseDocument checks one file completely before decoding it.
+func parseDocument(file string, data []byte) (Document, Errors) {
+	var doc Document
+	root, err := singleDocument(data)
+	if err != nil {
+		return doc, Errors{syntaxError(file, err)}
+	}
+	w := &schemaWalk{file: file}
+	w.walk(root, reflect.TypeFor[Document](), "")
+	w.errs = append(w.errs, header(file, root)...)
+	w.errs = append(w.errs, exceptionShape(file, root)...)
+	if len(w.errs) > 0 {
+		return doc, w.errs
+	}
+	if err := root.Decode(&doc); err != nil {
+		return doc, Errors{syntaxError(file, err)}
+	}
+	stampExceptionSources(&doc, root)
+	stampFile(reflect.ValueOf(&doc), file)
+	return doc, nil
+}
+
+func singleDocument(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty policy file")
+		}
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("line %d: a policy file holds one YAML document; found another", extra.Line)
+	}
+	if len(root.Content) == 0 {
+		return nil, errors.New("empty policy file")
+	}
+	return root.Content[0], nil
+}
+
+func syntaxError(file string, err error) Error {
+	e := Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(e.Msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = strings.TrimPrefix(strings.TrimPrefix(e.Msg, m[0]), ": ")
+	}
+	return e
+}
+
+// header insists on apiVersion and kind so a file meant for another tool,
+// or a future schema, is never read as this one.
+func header(file string, root *yaml.Node) Errors {
+	var errs Errors
+	want := map[string]string{"apiVersion": APIVersion, "kind": Kind}
+	for _, key := range []string{"apiVersion", "kind"} {
+		k, v := lookup(root, key)
+		switch {
+		case k == nil:
+			errs = append(errs, Error{File: file, Line: root.Line, Col: root.Column, Path: key, Msg: fmt.Sprintf("missing; want %s: %s", key, want[key])})
+		case v.Value != want[key]:
+			errs = append(errs, Error{File: file, Line: v.Line, Col: v.Column, Path: key, Msg: fmt.Sprintf("unsupported value %q; this nri-guard reads %s", v.Value, want[key])})
+		}
+	}
+	return errs
+}
+
+// exceptionShape checks what the type system cannot: every exception has
+// a name and selects something. An exception that matches every workload
+// would silently switch a control off for the whole node.
+func exceptionShape(file string, root *yaml.Node) Errors {
+	var errs Errors
+	_, list := lookup(root, "exceptions")
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return nil
+	}
+	names := map[string]int{}
+	for i, item := range list.Content {
+		path := fmt.Sprintf("exceptions[%d]", i)
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		_, name := lookup(item, "name")
+		if name == nil || name.Value == "" {
+			errs = append(errs, Error{File: file, Line: item.Line, Col: item.Column, Path: path + ".name", Msg: "every exception needs a name"})
+		} else if line, dup := names[name.Value]; dup {
+			errs = append(errs, Error{File: file, Line: name.Line, Col: name.Column, Path: path + ".name", Msg: fmt.Sprintf("exception %q is already defined at line %d", name.Value, line)})
+		} else {
+			names[name.Value] = name.Line
+		}
+		if _, match := lookup(item, "match"); match == nil || len(match.Content) == 0 {
+			errs = append(errs, Error{File: file, Line: item.Line, Col: item.Column, Path: path + ".match", Msg: "an exception must select something (namespaces, pods, containers, images or labels)"})
+		}
+	}
+	return errs
+}
+
+func stampExceptionSources(doc *Document, root *yaml.Node) {
+	_, list := lookup(root, "exceptions")
+	if list == nil {
+		return
+	}
+	for i := range doc.Exceptions {
+		doc.Exceptions[i].Source = Source{Line: list.Content[i].Line, Col: list.Content[i].Column}
+	}
+}
+
+func lookup(mapping *yaml.Node, key string) (k, v *yaml.Node) {
+	if mapping.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(mapping.Content); i += 2 {
+		if mapping.Content[i].Value == key {
+			return mapping.Content[i], mapping.Content[i+1]
+		}
+	}
+	return nil, nil
+}

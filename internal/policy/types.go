@@ -1,0 +1,111 @@
+package policy
+
+// APIVersion and Kind identify a node policy document. A new incompatible
+// schema gets a new APIVersion; old documents keep loading under the old one.
+const (
+	APIVersion = "nri-guard.io/v1alpha1"
+	Kind       = "NodePolicy"
+)
+
+// Document is one policy file as written: the base file or a drop-in.
+type Document struct {
+	APIVersion  string        `yaml:"apiVersion"`
+	Kind        string        `yaml:"kind"`
+	DefaultMode Setting[Mode] `yaml:"defaultMode"`
+	Controls    Controls      `yaml:"controls"`
+	Exceptions  []Exception   `yaml:"exceptions"`
+}
+
+// Controls holds the settings of every control. Each field's YAML key is
+// the control's policy key; its first field is always Mode.
+type Controls struct {
+	HostNamespaces HostNamespaces `yaml:"hostNamespaces"`
+	HostMounts     HostMounts     `yaml:"hostMounts"`
+	Devices        Devices        `yaml:"devices"`
+	Seccomp        Seccomp        `yaml:"seccomp"`
+	Sysctls        Sysctls        `yaml:"sysctls"`
+	Images         Images         `yaml:"images"`
+	Plugins        Plugins        `yaml:"plugins"`
+}
+
+// HostNamespaces refuses containers that share the node's namespaces.
+type HostNamespaces struct {
+	Mode Setting[Mode]            `yaml:"mode"`
+	Deny Setting[[]NamespaceType] `yaml:"deny"`
+}
+
+// HostMounts guards bind mounts of sensitive host paths.
+type HostMounts struct {
+	Mode   Setting[Mode]        `yaml:"mode"`
+	Action Setting[MountAction] `yaml:"action"`
+	// Paths replaces the built-in list of sensitive host paths.
+	Paths Setting[[]HostPath] `yaml:"paths"`
+	// ExtraPaths adds to Paths, so a node can extend the list without
+	// restating it.
+	ExtraPaths Setting[[]HostPath] `yaml:"extraPaths"`
+	// ReadOnlyPaths may be mounted read-only but never writable.
+	ReadOnlyPaths Setting[[]HostPath] `yaml:"readOnlyPaths"`
+	// Allow names host paths (and what is below them) that are allowed
+	// even though they are sensitive: meant for exceptions.
+	Allow Setting[[]HostPath] `yaml:"allow"`
+	// KubeletRoot is kubelet's --root-dir; a pod's own volumes below it are
+	// not host mounts in the dangerous sense.
+	KubeletRoot Setting[HostPath] `yaml:"kubeletRoot"`
+}
+
+// Devices guards host devices given to a container.
+type Devices struct {
+	Mode   Setting[Mode]         `yaml:"mode"`
+	Action Setting[DeviceAction] `yaml:"action"`
+	Allow  Setting[[]Glob]       `yaml:"allow"`
+}
+
+// Seccomp makes sure every container runs under a seccomp filter.
+type Seccomp struct {
+	Mode       Setting[Mode]          `yaml:"mode"`
+	Unconfined Setting[SeccompAction] `yaml:"unconfined"`
+	Localhost  Setting[Permission]    `yaml:"localhost"`
+	// Profile is the JSON profile injected; empty means the built-in
+	// default from profiles/seccomp/default.json.
+	Profile Setting[HostPath] `yaml:"profile"`
+}
+
+// Sysctls allows only listed sysctls.
+type Sysctls struct {
+	Mode  Setting[Mode]   `yaml:"mode"`
+	Allow Setting[[]Glob] `yaml:"allow"`
+}
+
+// Images allows and denies image references by glob.
+type Images struct {
+	Mode  Setting[Mode]   `yaml:"mode"`
+	Allow Setting[[]Glob] `yaml:"allow"`
+	Deny  Setting[[]Glob] `yaml:"deny"`
+}
+
+// Plugins judges what other NRI plugins did to a container (validation).
+type Plugins struct {
+	Mode Setting[Mode] `yaml:"mode"`
+	// AllowHooksFrom names plugins trusted to add OCI hooks, which run as
+	// root on the host.
+	AllowHooksFrom Setting[[]string] `yaml:"allowHooksFrom"`
+}
+
+// Exception gives matching workloads different control settings.
+type Exception struct {
+	Name     string   `yaml:"name"`
+	Match    Match    `yaml:"match"`
+	Controls Controls `yaml:"controls"`
+	// Source is where the exception starts; set while loading.
+	Source Source `yaml:"-"`
+}
+
+// Match selects workloads. Every field that is given must match (AND); a
+// list matches when any of its globs does (OR).
+type Match struct {
+	Namespaces []Glob          `yaml:"namespaces"`
+	Pods       []Glob          `yaml:"pods"`
+	Containers []Glob          `yaml:"containers"`
+	Images     []Glob          `yaml:"images"`
+	Labels     map[string]Glob `yaml:"labels"`
+}

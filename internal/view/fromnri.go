@@ -1,0 +1,259 @@
+package view
+
+import (
+	"maps"
+
+	"github.com/containerd/nri/pkg/api"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// NRISource says what the runtime on the other side of NRI reports.
+type NRISource struct {
+	// IsHostNamespace tells whether a namespace path is one of the node's
+	// own namespaces. Nil means only /proc/1/ns/* counts.
+	IsHostNamespace func(nsType, path string) bool
+	// SysctlsKnown: the runtime fills Container.linux.sysctl (containerd
+	// 2.3 and later), so an empty map means "none".
+	SysctlsKnown bool
+}
+
+// FromNRI builds the view of a container from a CreateContainer request.
+func FromNRI(pod *api.PodSandbox, ctr *api.Container, src NRISource) *Container {
+	c := &Container{
+		ID:           ctr.GetId(),
+		Name:         ctr.GetName(),
+		Pod:          podFromNRI(pod),
+		Image:        imageFromNRI(ctr),
+		Annotations:  ctr.GetAnnotations(),
+		SysctlsKnown: src.SysctlsKnown,
+	}
+	lnx := ctr.GetLinux()
+	for _, ns := range lnx.GetNamespaces() {
+		c.Namespaces = append(c.Namespaces, src.namespace(ns, ""))
+	}
+	for _, m := range ctr.GetMounts() {
+		c.Mounts = append(c.Mounts, mountFromNRI(m, ""))
+	}
+	for _, d := range lnx.GetDevices() {
+		c.Devices = append(c.Devices, deviceFromNRI(d, ""))
+	}
+	c.Seccomp = seccompFromNRI(lnx.GetSeccompProfile(), lnx.GetSeccompPolicy())
+	c.Sysctls = maps.Clone(lnx.GetSysctl())
+	c.Hooks = hooksFromNRI(ctr.GetHooks(), "")
+	return c
+}
+
+func podFromNRI(pod *api.PodSandbox) Pod {
+	return Pod{
+		ID:        pod.GetId(),
+		UID:       pod.GetUid(),
+		Name:      pod.GetName(),
+		Namespace: pod.GetNamespace(),
+		Labels:    pod.GetLabels(),
+	}
+}
+
+// imageAnnotation is set by containerd's CRI plugin itself (not copied
+// from the client), so it is a fallback for runtimes before containerd 2.4,
+// which do not fill Container.image.
+const imageAnnotation = "io.kubernetes.cri.image-name"
+
+func imageFromNRI(ctr *api.Container) string {
+	if name := ctr.GetImage().GetName(); name != "" {
+		return name
+	}
+	return ctr.GetAnnotations()[imageAnnotation]
+}
+
+func (src NRISource) namespace(ns *api.LinuxNamespace, addedBy string) Namespace {
+	return Namespace{
+		Type:    ns.GetType(),
+		Path:    ns.GetPath(),
+		Host:    src.isHost(ns.GetType(), ns.GetPath()),
+		AddedBy: addedBy,
+	}
+}
+
+func (src NRISource) isHost(nsType, path string) bool {
+	if path == "" {
+		return false // a new namespace of its own
+	}
+	if src.IsHostNamespace != nil {
+		return src.IsHostNamespace(nsType, path)
+	}
+	return IsInitNamespacePath(path)
+}
+
+func mountFromNRI(m *api.Mount, addedBy string) Mount {
+	return Mount{
+		Source:      m.GetSource(),
+		Destination: m.GetDestination(),
+		Type:        m.GetType(),
+		Options:     m.GetOptions(),
+		AddedBy:     addedBy,
+	}
+}
+
+func deviceFromNRI(d *api.LinuxDevice, addedBy string) Device {
+	return Device{Path: d.GetPath(), Type: d.GetType(), Major: d.GetMajor(), Minor: d.GetMinor(), AddedBy: addedBy}
+}
+
+// seccompFromNRI reads the profile the client asked for and the filter the
+// runtime put in the spec. containerd 2.3+ reports the filter itself;
+// 2.2 only the request, so "RuntimeDefault asked, no filter shown" still
+// counts as confined there.
+func seccompFromNRI(profile *api.SecurityProfile, policy *api.LinuxSeccomp) Seccomp {
+	s := Seccomp{Profile: seccompToOCI(policy)}
+	switch {
+	case profile != nil && profile.GetProfileType() == api.SecurityProfile_LOCALHOST:
+		s.State, s.LocalhostRef = SeccompLocalhost, profile.GetLocalhostRef()
+	case profile != nil && profile.GetProfileType() == api.SecurityProfile_RUNTIME_DEFAULT:
+		s.State = SeccompRuntimeDefault
+	case policy != nil:
+		s.State = SeccompCustom
+	default:
+		s.State = SeccompUnconfined
+	}
+	if policy != nil && IsPermissive(s.Profile) {
+		s.State = SeccompUnconfined
+	}
+	return s
+}
+
+func seccompToOCI(p *api.LinuxSeccomp) *specs.LinuxSeccomp {
+	if p == nil {
+		return nil
+	}
+	out := &specs.LinuxSeccomp{
+		DefaultAction:    specs.LinuxSeccompAction(p.DefaultAction),
+		DefaultErrnoRet:  errnoToOCI(p.DefaultErrno.Get()),
+		ListenerPath:     p.ListenerPath,
+		ListenerMetadata: p.ListenerMetadata,
+		Syscalls:         api.ToOCILinuxSyscalls(p.Syscalls),
+	}
+	for _, a := range p.Architectures {
+		out.Architectures = append(out.Architectures, specs.Arch(a))
+	}
+	for _, f := range p.Flags {
+		out.Flags = append(out.Flags, specs.LinuxSeccompFlag(f))
+	}
+	return out
+}
+
+func errnoToOCI(e *uint32) *uint {
+	if e == nil {
+		return nil
+	}
+	v := uint(*e)
+	return &v
+}
+
+func hooksFromNRI(h *api.Hooks, addedBy string) []Hook {
+	var out []Hook
+	stages := []struct {
+		name  string
+		hooks []*api.Hook
+	}{
+		{"prestart", h.GetPrestart()}, {"createRuntime", h.GetCreateRuntime()},
+		{"createContainer", h.GetCreateContainer()}, {"startContainer", h.GetStartContainer()},
+		{"poststart", h.GetPoststart()}, {"poststop", h.GetPoststop()},
+	}
+	for _, st := range stages {
+		for _, hk := range st.hooks {
+			out = append(out, Hook{Stage: st.name, Path: hk.GetPath(), AddedBy: addedBy})
+		}
+	}
+	return out
+}
+
+// ApplyNRIAdjustment returns the container as it will be once adj, the
+// combined adjustment of all plugins, is applied; every changed item is
+// marked with the plugin that owns it. This is what the validation phase
+// judges: the final result, whoever produced it.
+func ApplyNRIAdjustment(c *Container, adj *api.ContainerAdjustment, owners *api.OwningPlugins, src NRISource) *Container {
+	out := c.clone()
+	if adj == nil {
+		return out
+	}
+	if owners == nil {
+		owners = &api.OwningPlugins{}
+	}
+	id := c.ID
+	for _, m := range adj.GetMounts() {
+		if dest, removed := m.IsMarkedForRemoval(); removed {
+			out.Mounts = deleteWhere(out.Mounts, func(x Mount) bool { return x.Destination == dest })
+			continue
+		}
+		owner, _ := owners.MountOwner(id, m.Destination)
+		out.Mounts = replaceOrAppend(out.Mounts, mountFromNRI(m, owner), func(x Mount) bool { return x.Destination == m.Destination })
+	}
+	lnx := adj.GetLinux()
+	for _, d := range lnx.GetDevices() {
+		if path, removed := d.IsMarkedForRemoval(); removed {
+			out.Devices = deleteWhere(out.Devices, func(x Device) bool { return x.Path == path })
+			continue
+		}
+		owner, _ := owners.DeviceOwner(id, d.Path)
+		out.Devices = replaceOrAppend(out.Devices, deviceFromNRI(d, owner), func(x Device) bool { return x.Path == d.Path })
+	}
+	for _, ns := range lnx.GetNamespaces() {
+		if typ, removed := api.IsMarkedForRemoval(ns.Type); removed {
+			out.Namespaces = deleteWhere(out.Namespaces, func(x Namespace) bool { return x.Type == typ })
+			continue
+		}
+		owner, _ := owners.NamespaceOwner(id, ns.Type)
+		out.Namespaces = replaceOrAppend(out.Namespaces, src.namespace(ns, owner), func(x Namespace) bool { return x.Type == ns.Type })
+	}
+	if p := lnx.GetSeccompPolicy(); p != nil {
+		owner, _ := owners.SeccompPolicyOwner(id)
+		out.Seccomp = Seccomp{State: SeccompCustom, Profile: seccompToOCI(p), AddedBy: owner}
+		if IsPermissive(out.Seccomp.Profile) {
+			out.Seccomp.State = SeccompUnconfined
+		}
+	}
+	for key, value := range lnx.GetSysctl() {
+		if name, removed := api.IsMarkedForRemoval(key); removed {
+			delete(out.Sysctls, name)
+			continue
+		}
+		if out.Sysctls == nil {
+			out.Sysctls = map[string]string{}
+		}
+		out.Sysctls[key] = value
+	}
+	if h := adj.GetHooks().Hooks(); h != nil {
+		owner, _ := owners.HooksOwner(id)
+		out.Hooks = append(out.Hooks, hooksFromNRI(h, owner)...)
+	}
+	return out
+}
+
+func (c *Container) clone() *Container {
+	out := *c
+	out.Namespaces = append([]Namespace(nil), c.Namespaces...)
+	out.Mounts = append([]Mount(nil), c.Mounts...)
+	out.Devices = append([]Device(nil), c.Devices...)
+	out.Hooks = append([]Hook(nil), c.Hooks...)
+	out.Sysctls = maps.Clone(c.Sysctls)
+	return &out
+}
+
+func deleteWhere[T any](items []T, match func(T) bool) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		if !match(it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func replaceOrAppend[T any](items []T, item T, same func(T) bool) []T {
+	for i := range items {
+		if same(items[i]) {
+			items[i] = item
+			return items
+		}
+	}
+	return append(items, item)
+}

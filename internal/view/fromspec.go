@@ -1,0 +1,86 @@
+package view
+
+import (
+	"maps"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// CRI annotations containerd writes into every container's OCI spec.
+const (
+	AnnotationContainerName = "io.kubernetes.cri.container-name"
+	AnnotationContainerType = "io.kubernetes.cri.container-type"
+	AnnotationSandboxID     = "io.kubernetes.cri.sandbox-id"
+	AnnotationSandboxName   = "io.kubernetes.cri.sandbox-name"
+	AnnotationSandboxNS     = "io.kubernetes.cri.sandbox-namespace"
+	AnnotationSandboxUID    = "io.kubernetes.cri.sandbox-uid"
+	AnnotationImageName     = imageAnnotation
+)
+
+// SpecSource says how to read an OCI spec.
+type SpecSource struct {
+	// IsHostNamespace as in NRISource; nil means only /proc/1/ns/*.
+	IsHostNamespace func(nsType, path string) bool
+}
+
+// FromSpec builds the view of a container from its OCI runtime spec. Pod
+// identity comes from containerd's CRI annotations; labels are not in a
+// spec, so callers that know them add them to Pod.Labels.
+func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
+	a := spec.Annotations
+	c := &Container{
+		ID:   id,
+		Name: a[AnnotationContainerName],
+		Pod: Pod{
+			ID:        a[AnnotationSandboxID],
+			UID:       a[AnnotationSandboxUID],
+			Name:      a[AnnotationSandboxName],
+			Namespace: a[AnnotationSandboxNS],
+		},
+		Image:        a[AnnotationImageName],
+		Annotations:  maps.Clone(a),
+		SysctlsKnown: true,
+	}
+	nriSrc := NRISource{IsHostNamespace: src.IsHostNamespace}
+	for _, m := range spec.Mounts {
+		c.Mounts = append(c.Mounts, Mount{Source: m.Source, Destination: m.Destination, Type: m.Type, Options: m.Options})
+	}
+	c.Hooks = hooksFromSpec(spec.Hooks)
+	lnx := spec.Linux
+	if lnx == nil {
+		// No linux section: no namespaces of its own, no filter.
+		return c
+	}
+	for _, ns := range lnx.Namespaces {
+		c.Namespaces = append(c.Namespaces, Namespace{Type: string(ns.Type), Path: ns.Path, Host: nriSrc.isHost(string(ns.Type), ns.Path)})
+	}
+	for _, d := range lnx.Devices {
+		c.Devices = append(c.Devices, Device{Path: d.Path, Type: d.Type, Major: d.Major, Minor: d.Minor})
+	}
+	c.Seccomp = Seccomp{State: SeccompCustom, Profile: lnx.Seccomp}
+	if IsPermissive(lnx.Seccomp) {
+		c.Seccomp.State = SeccompUnconfined
+	}
+	c.Sysctls = maps.Clone(lnx.Sysctl)
+	return c
+}
+
+func hooksFromSpec(h *specs.Hooks) []Hook {
+	if h == nil {
+		return nil
+	}
+	var out []Hook
+	stages := []struct {
+		name  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
+	}
+	for _, st := range stages {
+		for _, hk := range st.hooks {
+			out = append(out, Hook{Stage: st.name, Path: hk.Path})
+		}
+	}
+	return out
+}

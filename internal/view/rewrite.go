@@ -1,0 +1,81 @@
+package view
+
+import (
+	"fmt"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// RewriteKind is one change a control may ask for. Controls only produce
+// these values; appliers turn them into an NRI adjustment or an edited OCI
+// spec, so no control ever knows which of the two it serves.
+type RewriteKind int
+
+const (
+	// DropMount removes the mount at Mount.Destination.
+	DropMount RewriteKind = iota
+	// ReadOnlyMount keeps Mount but makes it read-only.
+	ReadOnlyMount
+	// RemoveDevice removes the device node at Device.Path.
+	RemoveDevice
+	// SetSeccomp installs Seccomp as the container's filter.
+	SetSeccomp
+)
+
+// Rewrite is one requested change of the container.
+type Rewrite struct {
+	Kind    RewriteKind
+	Mount   Mount
+	Device  Device
+	Seccomp *specs.LinuxSeccomp
+	// SeccompName says which profile Seccomp is, for people.
+	SeccompName string
+}
+
+// Change is a rewrite spelled out for people: field, before, after.
+type Change struct {
+	Field  string
+	Before string
+	After  string
+}
+
+// Describe spells the rewrite out as a change of one field.
+func (r Rewrite) Describe() Change {
+	switch r.Kind {
+	case DropMount:
+		return Change{Field: "mounts[" + r.Mount.Destination + "]", Before: mountText(r.Mount), After: "(removed)"}
+	case ReadOnlyMount:
+		ro := r.Mount
+		ro.Options = WithReadOnly(r.Mount.Options)
+		return Change{Field: "mounts[" + r.Mount.Destination + "]", Before: mountText(r.Mount), After: mountText(ro)}
+	case RemoveDevice:
+		return Change{Field: "linux.devices[" + r.Device.Path + "]", Before: fmt.Sprintf("%s %d:%d", r.Device.Type, r.Device.Major, r.Device.Minor), After: "(removed)"}
+	case SetSeccomp:
+		return Change{Field: "linux.seccomp", Before: "(none or unconfined)", After: fmt.Sprintf("%s (default action %s, %d rules)", r.SeccompName, r.Seccomp.DefaultAction, len(r.Seccomp.Syscalls))}
+	}
+	return Change{Field: "?"}
+}
+
+func mountText(m Mount) string {
+	return fmt.Sprintf("%s from %s [%s]", m.Type, m.Source, strings.Join(m.Options, ","))
+}
+
+// Apply changes the view as the rewrite will change the container, so
+// callers can show or re-judge the result.
+func (c *Container) Apply(r Rewrite) {
+	switch r.Kind {
+	case DropMount:
+		c.Mounts = deleteWhere(c.Mounts, func(m Mount) bool { return m.Destination == r.Mount.Destination })
+	case ReadOnlyMount:
+		for i := range c.Mounts {
+			if c.Mounts[i].Destination == r.Mount.Destination {
+				c.Mounts[i].Options = WithReadOnly(c.Mounts[i].Options)
+			}
+		}
+	case RemoveDevice:
+		c.Devices = deleteWhere(c.Devices, func(d Device) bool { return d.Path == r.Device.Path })
+	case SetSeccomp:
+		c.Seccomp = Seccomp{State: SeccompCustom, Profile: r.Seccomp}
+	}
+}

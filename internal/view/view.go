@@ -1,0 +1,171 @@
+// Package view is the normalized container every control judges. It is
+// built from an NRI request (fromnri.go) or from an OCI runtime spec and its
+// CRI annotations (fromspec.go), so one engine serves the NRI plugin, the
+// runtime wrapper and the offline check alike.
+package view
+
+import (
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Container is one container as the runtime is about to create it.
+type Container struct {
+	ID   string
+	Name string
+	Pod  Pod
+	// Image is the image reference; empty when the runtime did not say.
+	Image       string
+	Annotations map[string]string
+
+	// Namespaces the container gets. A type that is absent is shared with
+	// the host: that is how the OCI spec says "host namespace".
+	Namespaces []Namespace
+	Mounts     []Mount
+	Devices    []Device
+	Seccomp    Seccomp
+	Sysctls    map[string]string
+	// SysctlsKnown is false when the runtime does not report sysctls
+	// (containerd before 2.3), so their absence proves nothing.
+	SysctlsKnown bool
+	Hooks        []Hook
+}
+
+// Pod is the pod sandbox a container belongs to.
+type Pod struct {
+	ID        string
+	UID       string
+	Name      string
+	Namespace string
+	Labels    map[string]string
+}
+
+// Namespace is one Linux namespace entry of the spec.
+type Namespace struct {
+	Type string
+	Path string
+	// Host is set when the path joins one of the node's own namespaces.
+	Host    bool
+	AddedBy string
+}
+
+// Mount is one mount of the spec.
+type Mount struct {
+	Source      string
+	Destination string
+	Type        string
+	Options     []string
+	// AddedBy names the NRI plugin that added the mount, if any.
+	AddedBy string
+}
+
+// Device is one device node of the spec.
+type Device struct {
+	Path    string
+	Type    string
+	Major   int64
+	Minor   int64
+	AddedBy string
+}
+
+// SeccompState says how the container's system calls are filtered.
+type SeccompState int
+
+const (
+	// SeccompUnconfined: no filter, or one that allows everything.
+	SeccompUnconfined SeccompState = iota
+	// SeccompRuntimeDefault: the runtime's default profile.
+	SeccompRuntimeDefault
+	// SeccompLocalhost: a profile file from the node, named by the client.
+	SeccompLocalhost
+	// SeccompCustom: a filter whose origin is unknown (an OCI spec read
+	// offline) or that an NRI plugin set.
+	SeccompCustom
+)
+
+func (s SeccompState) String() string {
+	return [...]string{"unconfined", "RuntimeDefault", "Localhost", "custom"}[s]
+}
+
+// Seccomp is the container's seccomp setup.
+type Seccomp struct {
+	State        SeccompState
+	LocalhostRef string
+	// Profile is the filter itself when the source shows it.
+	Profile *specs.LinuxSeccomp
+	AddedBy string
+}
+
+// Hook is one OCI hook; hooks run as root in the host's namespaces.
+type Hook struct {
+	Stage   string
+	Path    string
+	AddedBy string
+}
+
+// InHostNamespace reports whether the container shares the node's
+// namespace of type t (pid, ipc, network, uts, ...).
+func (c *Container) InHostNamespace(t string) bool {
+	for _, ns := range c.Namespaces {
+		if ns.Type == t {
+			return ns.Host
+		}
+	}
+	return true
+}
+
+// IsBind reports whether m makes a host path visible in the container.
+func (m *Mount) IsBind() bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+}
+
+// ReadOnly reports whether the mount is read-only: the last of "ro"/"rw"
+// wins, as in mount(8).
+func (m *Mount) ReadOnly() bool {
+	ro := false
+	for _, o := range m.Options {
+		switch o {
+		case "ro":
+			ro = true
+		case "rw":
+			ro = false
+		}
+	}
+	return ro
+}
+
+// WithReadOnly returns the options with every rw replaced by ro (and ro
+// added when neither was there).
+func WithReadOnly(options []string) []string {
+	out := make([]string, 0, len(options)+1)
+	for _, o := range options {
+		if o != "rw" && o != "ro" {
+			out = append(out, o)
+		}
+	}
+	return append(out, "ro")
+}
+
+// IsPermissive reports whether a seccomp filter lets every system call
+// through: an "allow by default" filter with no rule that refuses
+// anything is unconfined in all but name.
+func IsPermissive(p *specs.LinuxSeccomp) bool {
+	if p == nil {
+		return true
+	}
+	if !allows(p.DefaultAction) {
+		return false
+	}
+	for _, sc := range p.Syscalls {
+		if !allows(sc.Action) {
+			return false
+		}
+	}
+	return true
+}
+
+func allows(a specs.LinuxSeccompAction) bool {
+	return a == specs.ActAllow || a == specs.ActLog || strings.EqualFold(string(a), "")
+}
