@@ -61,7 +61,9 @@ func loadProfiles(pol *policy.Policy) (*controls.Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("built-in seccomp profile: %w", err)
 	}
-	env := &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": def}}
+	// The offline check answers for a full-spec caller; the NRI plugin
+	// narrows these to what its runtime can do at Configure.
+	env := &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": def}, SeccompErrnoRet: true}
 	settings := []policy.Setting[policy.HostPath]{pol.Controls.Seccomp.Profile}
 	for _, e := range pol.Exceptions {
 		settings = append(settings, e.Effective.Seccomp.Profile)

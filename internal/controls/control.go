@@ -51,6 +51,10 @@ type Env struct {
 	// adjustment (pkg/adaptation, v0.12.5), so the NRI plugin leaves this
 	// false and "remove" is served as a refusal.
 	DeviceRemoval bool
+	// SeccompErrnoRet: the caller can install a profile whose rules carry
+	// their own errnoRet. containerd 2.2.x cannot: its NRI (v0.11.0)
+	// crashes on one, so such a profile is refused there, not injected.
+	SeccompErrnoRet bool
 }
 
 // Verdict is what enforce mode does about a finding.

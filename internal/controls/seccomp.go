@@ -3,6 +3,7 @@ package controls
 import (
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Seccomp makes every container run under a seccomp filter: without one,
@@ -52,16 +53,29 @@ func unconfined(c *view.Container, sc *policy.Seccomp, env *Env) Finding {
 		Fix: "set a seccomp profile (RuntimeDefault) in the pod's securityContext, or add an exception for this pod that sets seccomp.mode: off",
 	}
 	profile := env.Seccomp[sc.Profile.Value]
-	if sc.Unconfined.Value == policy.SeccompRefuse || profile == nil {
-		f.Problem, f.Verdict = "containers must run under a seccomp profile", Refuse
-		return f
-	}
 	name := "the node's default profile"
 	if sc.Profile.Value != "" {
 		name = "profile " + string(sc.Profile.Value)
+	}
+	switch {
+	case sc.Unconfined.Value == policy.SeccompRefuse || profile == nil:
+		f.Problem, f.Verdict = "containers must run under a seccomp profile", Refuse
+		return f
+	case hasRuleErrno(profile) && !env.SeccompErrnoRet:
+		f.Problem, f.Verdict = "containers must run under a seccomp profile, and "+name+" has rules with their own errnoRet, which this runtime cannot take (containerd 2.2 crashes on them), so it is refused instead of injected", Refuse
+		return f
 	}
 	f.Problem = "no seccomp filter; " + name + " is injected"
 	f.Verdict = Rewrite
 	f.Rewrite = &view.Rewrite{Kind: view.SetSeccomp, Seccomp: profile, SeccompName: name}
 	return f
+}
+
+func hasRuleErrno(p *specs.LinuxSeccomp) bool {
+	for _, r := range p.Syscalls {
+		if r.ErrnoRet != nil {
+			return true
+		}
+	}
+	return false
 }

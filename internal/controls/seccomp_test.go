@@ -1,9 +1,12 @@
 package controls
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func withSeccomp(s view.Seccomp) *view.Container {
@@ -31,4 +34,20 @@ func TestSeccomp(t *testing.T) {
 		{name: "a missing profile refuses rather than pretends", policy: "seccomp:\n  profile: /etc/nri-guard/missing.json\n",
 			c: withSeccomp(view.Seccomp{State: view.SeccompUnconfined}), want: []string{"containers must run under a seccomp profile"}, verdicts: []Verdict{Refuse}},
 	})
+}
+
+func TestSeccompProfileWithRuleErrnoOnOldRuntimes(t *testing.T) {
+	errno := uint(38)
+	prof := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &errno}}}
+	s := loadControls(t, "")
+	c := withSeccomp(view.Seccomp{State: view.SeccompUnconfined})
+	env := &Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": prof}}
+	got := Seccomp{}.Check(c, s, env)
+	if len(got) != 1 || got[0].Verdict != Refuse || !strings.Contains(got[0].Text(), "containerd 2.2 crashes on them") {
+		t.Fatalf("old runtime: %s", texts(got))
+	}
+	env.SeccompErrnoRet = true
+	if got := (Seccomp{}).Check(c, s, env); len(got) != 1 || got[0].Verdict != Rewrite {
+		t.Fatalf("new runtime: %s", texts(got))
+	}
 }

@@ -65,8 +65,9 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 		log.G(ctx).WithError(err).Error("nri-guard: cannot load the policy; refusing to register")
 		return 0, err
 	}
-	env.Self = p.name
 	rt := detectRuntime(runtime, version, nriVersion)
+	env.Self = p.name
+	env.SeccompErrnoRet = rt.SeccompErrnoRet
 	unavailable := rt.Unavailable()
 	st := &state{
 		engine:  engine.New(pol, env, unavailable),

@@ -18,6 +18,9 @@ type Runtime struct {
 	Caps map[string]bool
 	// SysctlsKnown: the runtime reports a container's sysctls.
 	SysctlsKnown bool
+	// SeccompErrnoRet: the runtime survives seccomp rules with their own
+	// errnoRet (NRI v0.11.0, in containerd 2.2.x, crashes on them).
+	SeccompErrnoRet bool
 }
 
 // detectRuntime works out the runtime's NRI level. containerd 2.0/2.1
@@ -25,6 +28,7 @@ type Runtime struct {
 // registration) and seccomp adjustments are dropped without an error.
 func detectRuntime(name, version, nriVersion string) Runtime {
 	rt := Runtime{Name: name, Version: version, NRIVersion: nriVersion, Caps: map[string]bool{}}
+	version = releaseOf(version)
 	if !semver.IsValid(nriVersion) {
 		if inferred, err := api.InferVersionFromRuntime(name, version); err == nil {
 			rt.NRIVersion = inferred
@@ -41,6 +45,7 @@ func detectRuntime(name, version, nriVersion string) Runtime {
 		rt.Caps[controls.CapSeccompAdjustment] = true
 	}
 	rt.SysctlsKnown = atLeast(level, "v0.12.0")
+	rt.SeccompErrnoRet = atLeast(level, "v0.12.0")
 	return rt
 }
 
@@ -56,6 +61,17 @@ func containerdNRILevel(v string) string {
 		return "v0.10.0"
 	}
 	return "v0.8.0"
+}
+
+// releaseOf reduces a runtime's version string to vMAJOR.MINOR.PATCH:
+// builds from source say "2.2.9+unknown", K3s says "v2.2.9-k3s1", and a
+// pre-release suffix must not make v2.2.0-k3s1 count as older than 2.2.0.
+func releaseOf(v string) string {
+	v = "v" + strings.TrimPrefix(v, "v")
+	if i := strings.IndexAny(v, "-+"); i >= 0 {
+		v = v[:i]
+	}
+	return v
 }
 
 func atLeast(v, min string) bool {
