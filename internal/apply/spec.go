@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"slices"
+
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -12,7 +14,7 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 	for _, r := range rewrites {
 		switch r.Kind {
 		case view.DropMount:
-			spec.Mounts = dropMount(spec.Mounts, r.Mount.Destination)
+			spec.Mounts = slices.DeleteFunc(spec.Mounts, func(m specs.Mount) bool { return m.Destination == r.Mount.Destination })
 		case view.ReadOnlyMount:
 			for i := range spec.Mounts {
 				if spec.Mounts[i].Destination == r.Mount.Destination {
@@ -21,7 +23,7 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 			}
 		case view.RemoveDevice:
 			if spec.Linux != nil {
-				spec.Linux.Devices = dropDevice(spec.Linux.Devices, r.Device.Path)
+				spec.Linux.Devices = slices.DeleteFunc(spec.Linux.Devices, func(d specs.LinuxDevice) bool { return d.Path == r.Device.Path })
 			}
 		case view.SetSeccomp:
 			if spec.Linux == nil {
@@ -30,24 +32,4 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 			spec.Linux.Seccomp = r.Seccomp
 		}
 	}
-}
-
-func dropMount(ms []specs.Mount, dest string) []specs.Mount {
-	out := ms[:0]
-	for _, m := range ms {
-		if m.Destination != dest {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func dropDevice(ds []specs.LinuxDevice, path string) []specs.LinuxDevice {
-	out := ds[:0]
-	for _, d := range ds {
-		if d.Path != path {
-			out = append(out, d)
-		}
-	}
-	return out
 }

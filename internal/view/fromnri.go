@@ -2,6 +2,7 @@ package view
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/containerd/nri/pkg/api"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -238,14 +239,10 @@ func (c *Container) clone() *Container {
 	return &out
 }
 
+// deleteWhere returns items without the matching ones, in a new slice:
+// views share backing arrays with the view they were cloned from.
 func deleteWhere[T any](items []T, match func(T) bool) []T {
-	out := make([]T, 0, len(items))
-	for _, it := range items {
-		if !match(it) {
-			out = append(out, it)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(items), match)
 }
 
 func replaceOrAppend[T any](items []T, item T, same func(T) bool) []T {
