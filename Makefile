@@ -18,6 +18,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -tags $(TAGS) -ldflags "$(LDFLAGS)" -o bin/nri-guard ./plugin/nri-guard
+	$(GO) build -trimpath -tags $(TAGS) -ldflags "$(LDFLAGS)" -o bin/nri-guard-runc ./plugin/nri-guard-runc
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^e2e/') $$(git ls-files --others --exclude-standard '*.go')); \
@@ -39,7 +40,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzCheckParse -fuzztime $(FUZZTIME) ./internal/check/
 
 bench:
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/
 
 e2e: build
 	CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" bash e2e/run.sh

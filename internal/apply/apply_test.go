@@ -65,3 +65,19 @@ func TestToSpec(t *testing.T) {
 		t.Fatal("seccomp not set")
 	}
 }
+
+func TestToSpecProcessRewrites(t *testing.T) {
+	caps := []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}
+	spec := &specs.Spec{
+		Root:    &specs.Root{Path: "rootfs"},
+		Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(caps), Effective: slices.Clone(caps), Permitted: slices.Clone(caps), Ambient: []string{"CAP_SYS_ADMIN"}}},
+	}
+	ToSpec(spec, []view.Rewrite{{Kind: view.DropCapability, Capability: "CAP_SYS_ADMIN"}, {Kind: view.SetRootReadonly}, {Kind: view.SetNoNewPrivileges}})
+	c := spec.Process.Capabilities
+	if !slices.Equal(c.Bounding, []string{"CAP_CHOWN"}) || !slices.Equal(c.Effective, []string{"CAP_CHOWN"}) || len(c.Ambient) != 0 {
+		t.Fatalf("capabilities %+v", c)
+	}
+	if !spec.Root.Readonly || !spec.Process.NoNewPrivileges {
+		t.Fatal("root.readonly / noNewPrivileges not set")
+	}
+}

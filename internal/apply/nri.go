@@ -8,7 +8,9 @@ import (
 )
 
 // ToNRI builds the adjustment that makes the runtime perform rewrites.
-// It returns nil when there is nothing to change.
+// It returns nil when there is nothing to change. Rewrites NRI cannot
+// express (capabilities, root.readonly, no_new_privs) never reach it:
+// their controls are unavailable to the NRI plugin.
 func ToNRI(rewrites []view.Rewrite) *api.ContainerAdjustment {
 	if len(rewrites) == 0 {
 		return nil

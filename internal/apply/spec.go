@@ -30,6 +30,26 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 				spec.Linux = &specs.Linux{}
 			}
 			spec.Linux.Seccomp = r.Seccomp
+		case view.DropCapability:
+			dropCapability(spec, r.Capability)
+		case view.SetRootReadonly:
+			if spec.Root != nil {
+				spec.Root.Readonly = true
+			}
+		case view.SetNoNewPrivileges:
+			if spec.Process != nil {
+				spec.Process.NoNewPrivileges = true
+			}
 		}
+	}
+}
+
+func dropCapability(spec *specs.Spec, name string) {
+	if spec.Process == nil || spec.Process.Capabilities == nil {
+		return
+	}
+	c := spec.Process.Capabilities
+	for _, set := range []*[]string{&c.Bounding, &c.Effective, &c.Inheritable, &c.Permitted, &c.Ambient} {
+		*set = slices.DeleteFunc(*set, func(s string) bool { return s == name })
 	}
 }

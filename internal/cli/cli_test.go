@@ -31,6 +31,8 @@ func writeFile(t *testing.T, dir, name, text string) string {
 const basePolicy = "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n"
 
 const spec = `{"ociVersion":"1.2.0",
+ "root":{"path":"rootfs","readonly":true},
+ "process":{"cwd":"/","noNewPrivileges":true,"user":{"uid":0,"gid":0},"capabilities":{"bounding":["CAP_CHOWN"],"effective":["CAP_CHOWN"]}},
  "mounts":[{"destination":"/h","type":"bind","source":"/","options":["rbind","rw"]}],
  "annotations":{"io.kubernetes.cri.container-name":"c1","io.kubernetes.cri.sandbox-name":"p1","io.kubernetes.cri.sandbox-namespace":"default"},
  "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"network"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}`

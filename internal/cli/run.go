@@ -17,6 +17,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/nriplugin"
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/record"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,6 +32,7 @@ func runExternal(args []string, stderr io.Writer) int {
 	decisions := fs.String("decision-log", DefaultDecisions, `decision log file ("-" for standard output)`)
 	logFile := fs.String("log-file", "", "log file (default: standard error)")
 	idx := fs.String("plugin-idx", "10", "NRI plugin index: order among plugins (validation runs after all of them)")
+	keyFile := fs.String("record-key", DefaultRecordKey, "key that signs decision records for the runtime wrapper (created, 0600, if missing)")
 	level := fs.String("log-level", "info", "log level")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -49,13 +51,18 @@ func runExternal(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nri-guard: bad policy, not starting:\n%v\n", err)
 		return exitFail
 	}
+	var key []byte
 	dl, err := openDecisionLog(*decisions)
+	if err == nil {
+		key, err = record.LoadOrCreateKey(*keyFile)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "nri-guard:", err)
 		return exitFail
 	}
 	p := nriplugin.New(nriplugin.Options{
 		Index:     *idx,
+		RecordKey: key,
 		Decisions: dl,
 		Configure: func(string) (*policy.Policy, *controls.Env, error) { return pf.load() },
 	})
@@ -70,6 +77,7 @@ type preRegisteredConfig struct {
 	DecisionLog string `yaml:"decisionLog"`
 	LogFile     string `yaml:"logFile"`
 	LogLevel    string `yaml:"logLevel"`
+	RecordKey   string `yaml:"recordKey"`
 }
 
 // runPreRegistered runs nri-guard as started by containerd from its plugin
@@ -81,8 +89,12 @@ func runPreRegistered(stderr io.Writer) int {
 		return exitFail
 	}
 	dl := decisionlog.New(io.Discard)
+	// The key is learnt at Configure (from the conf file); the plugin holds
+	// the buffer it is copied into.
+	keyBuf := make([]byte, record.KeySize)
 	p := nriplugin.New(nriplugin.Options{
 		Index:     os.Getenv(api.PluginIdxEnvVar),
+		RecordKey: keyBuf,
 		Decisions: dl,
 		Configure: func(config string) (*policy.Policy, *controls.Env, error) {
 			cfg, err := parsePreRegisteredConfig(config)
@@ -97,6 +109,11 @@ func runPreRegistered(stderr io.Writer) int {
 				return nil, nil, err
 			}
 			dl.SetOutput(out)
+			key, err := record.LoadOrCreateKey(cfg.RecordKey)
+			if err != nil {
+				return nil, nil, err
+			}
+			copy(keyBuf, key)
 			pf := policyFlags{file: cfg.Policy, dir: cfg.PolicyDir}
 			return pf.load()
 		},
@@ -105,7 +122,7 @@ func runPreRegistered(stderr io.Writer) int {
 }
 
 func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
-	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info"}
+	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey}
 	if len(bytes.TrimSpace([]byte(text))) == 0 {
 		return cfg, nil
 	}

@@ -10,6 +10,11 @@ var All = []Control{
 	Sysctls{},
 	Images{},
 	Plugins{},
+	Capabilities{},
+	Privileged{},
+	ReadOnlyRoot{},
+	NoNewPrivileges{},
+	WorkingDir{},
 }
 
 // ByID returns the control with the given ID, or nil.

@@ -4,6 +4,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nri-guard/nri-guard/internal/controls"
@@ -61,9 +62,28 @@ type Decision struct {
 	Exception *policy.CompiledException
 }
 
-// Decide judges one container.
+// Decide judges one container; the exception comes from its selectors.
 func (e *Engine) Decide(c *view.Container) Decision {
 	settings, exc := e.policy.For(workloadOf(c))
+	return e.decide(c, settings, exc)
+}
+
+// DecideAs judges c under the exception named (none for ""), whatever
+// its selectors say: for the runtime wrapper, which learns the choice from
+// the NRI plugin's signed record because it cannot see pod labels.
+func (e *Engine) DecideAs(c *view.Container, exception string) (Decision, error) {
+	if exception == "" {
+		return e.decide(c, &e.policy.Controls, nil), nil
+	}
+	for _, exc := range e.policy.Exceptions {
+		if exc.Name == exception {
+			return e.decide(c, &exc.Effective, exc), nil
+		}
+	}
+	return Decision{}, fmt.Errorf("the policy has no exception %q (changed since the container was created?)", exception)
+}
+
+func (e *Engine) decide(c *view.Container, settings *policy.Controls, exc *policy.CompiledException) Decision {
 	d := Decision{Container: c, Action: Allow, Exception: exc}
 	modes := e.modes[settings]
 	for _, ctl := range e.controls {

@@ -19,6 +19,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/record"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -48,6 +49,8 @@ exceptions:
       hostMounts:
         action: readOnly
 `
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 var testProfile = &specs.LinuxSeccomp{
 	DefaultAction: specs.ActErrno,
@@ -122,6 +125,7 @@ func (h *harness) startGuard(waitReady bool) {
 	out := &lockedBuffer{}
 	p := New(Options{
 		Index:     "10",
+		RecordKey: testKey,
 		Decisions: decisionlog.New(out),
 		Configure: func(string) (*policy.Policy, *controls.Env, error) {
 			return pol, &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}}, nil
@@ -235,6 +239,10 @@ func TestRewriteComesBackAsAdjustment(t *testing.T) {
 	}
 	if rec := h.lastDecision(t); rec.Action != "rewrite" || rec.Exception != "log-shipper" || len(rec.Findings) != 2 {
 		t.Fatalf("decision log: %+v", rec)
+	}
+	r, err := record.Verify(testKey, "c2", adj.GetAnnotations()[record.Annotation])
+	if err != nil || r.Exception != "log-shipper" {
+		t.Fatalf("decision record for the runtime wrapper: %+v %v (annotations %v)", r, err, adj.GetAnnotations())
 	}
 }
 

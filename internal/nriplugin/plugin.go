@@ -16,6 +16,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
@@ -29,6 +30,7 @@ type Plugin struct {
 	index     string
 	name      string // index-name, as NRI names plugin owners
 	decisions *decisionlog.Log
+	recordKey []byte
 	// configure loads what Configure needs (the policy and profiles);
 	// the runtime's config text is handed over for pre-registered plugins.
 	configure func(config string) (*policy.Policy, *controls.Env, error)
@@ -47,13 +49,16 @@ type state struct {
 type Options struct {
 	Index     string
 	Decisions *decisionlog.Log
+	// RecordKey signs the decision record the runtime wrapper reads; nil
+	// writes none (the wrapper then treats every container strictly).
+	RecordKey []byte
 	// Configure loads the policy; it runs at every (re)registration.
 	Configure func(config string) (*policy.Policy, *controls.Env, error)
 }
 
 // New returns a plugin; Run connects it.
 func New(o Options) *Plugin {
-	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure}
+	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey}
 }
 
 // configureFor learns the runtime, loads the policy and subscribes to the
@@ -119,12 +124,25 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 		msg := d.RefusalText()
 		p.record(ctx, "create", &d, msg)
 		return nil, nil, errors.New(msg)
-	case engine.Rewrite:
-		p.record(ctx, "create", &d, "")
-		return apply.ToNRI(d.Rewrites), nil, nil
 	}
 	p.record(ctx, "create", &d, "")
-	return nil, nil, nil
+	return p.withRecord(apply.ToNRI(d.Rewrites), ctr.GetId(), &d), nil, nil
+}
+
+// withRecord adds the signed decision record for the runtime wrapper.
+func (p *Plugin) withRecord(adj *api.ContainerAdjustment, id string, d *engine.Decision) *api.ContainerAdjustment {
+	if p.recordKey == nil {
+		return adj
+	}
+	if adj == nil {
+		adj = &api.ContainerAdjustment{}
+	}
+	exc := ""
+	if d.Exception != nil {
+		exc = d.Exception.Name
+	}
+	adj.AddAnnotation(record.Annotation, record.Sign(p.recordKey, record.Record{ContainerID: id, Exception: exc}))
+	return adj
 }
 
 // ValidateContainerAdjustment re-judges the container as all plugins

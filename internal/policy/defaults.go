@@ -39,6 +39,14 @@ var SafeSysctls = []Glob{
 	"net.ipv4.tcp_wmem",
 }
 
+// BaselineCapabilities are the capabilities the Pod Security Standards'
+// baseline level allows: containerd's default set without CAP_NET_RAW.
+var BaselineCapabilities = []Capability{
+	"CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_MKNOD", "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
+	"CAP_SYS_CHROOT",
+}
+
 // defaults is the bottom layer under every policy: what a node gets from
 // an empty NodePolicy.
 func defaults() Document {
@@ -52,9 +60,12 @@ func defaults() Document {
 				ReadOnlyPaths: set(DefaultReadOnlyPaths),
 				KubeletRoot:   set(HostPath("/var/lib/kubelet")),
 			},
-			Devices: Devices{Action: set(DeviceRefuse)},
-			Seccomp: Seccomp{Unconfined: set(SeccompInject), Localhost: set(Allow)},
-			Sysctls: Sysctls{Allow: set(SafeSysctls)},
+			Devices:         Devices{Action: set(DeviceRefuse)},
+			Seccomp:         Seccomp{Unconfined: set(SeccompInject), Localhost: set(Allow)},
+			Sysctls:         Sysctls{Allow: set(SafeSysctls)},
+			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},
+			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
+			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
 		},
 	}
 }

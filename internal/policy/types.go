@@ -26,6 +26,13 @@ type Controls struct {
 	Sysctls        Sysctls        `yaml:"sysctls"`
 	Images         Images         `yaml:"images"`
 	Plugins        Plugins        `yaml:"plugins"`
+	// The controls below read what only the whole OCI spec shows; the
+	// runtime wrapper and the offline check serve them, NRI cannot.
+	Capabilities    Capabilities    `yaml:"capabilities"`
+	Privileged      Privileged      `yaml:"privileged"`
+	ReadOnlyRoot    ReadOnlyRoot    `yaml:"readOnlyRootFilesystem"`
+	NoNewPrivileges NoNewPrivileges `yaml:"noNewPrivileges"`
+	WorkingDir      WorkingDir      `yaml:"workingDirectory"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -89,6 +96,40 @@ type Plugins struct {
 	// AllowHooksFrom names plugins trusted to add OCI hooks, which run as
 	// root on the host.
 	AllowHooksFrom Setting[[]string] `yaml:"allowHooksFrom"`
+}
+
+// Capabilities keeps every capability set within an allowlist.
+type Capabilities struct {
+	Mode  Setting[Mode]         `yaml:"mode"`
+	Allow Setting[[]Capability] `yaml:"allow"`
+	// Added says what enforce does with a capability outside the allowlist
+	// that the runtime does not grant by default, i.e. that the workload
+	// asked for: drop it like the others, or refuse the container.
+	Added Setting[AddedCapAction] `yaml:"added"`
+}
+
+// Privileged refuses privileged containers, recognised from the spec.
+type Privileged struct {
+	Mode Setting[Mode] `yaml:"mode"`
+}
+
+// ReadOnlyRoot makes the root filesystem read-only.
+type ReadOnlyRoot struct {
+	Mode   Setting[Mode]        `yaml:"mode"`
+	Action Setting[ForceAction] `yaml:"action"`
+}
+
+// NoNewPrivileges sets no_new_privs, so setuid binaries cannot raise
+// privileges.
+type NoNewPrivileges struct {
+	Mode   Setting[Mode]        `yaml:"mode"`
+	Action Setting[ForceAction] `yaml:"action"`
+}
+
+// WorkingDir refuses working directories that reach a host file
+// descriptor (the CVE-2024-21626 shape).
+type WorkingDir struct {
+	Mode Setting[Mode] `yaml:"mode"`
 }
 
 // Exception gives matching workloads different control settings.

@@ -70,6 +70,45 @@ const (
 
 func (Permission) allowed() []string { return []string{"allow", "refuse"} }
 
+// AddedCapAction is what enforce does with a capability a workload added.
+type AddedCapAction string
+
+const (
+	AddedDrop   AddedCapAction = "drop"
+	AddedRefuse AddedCapAction = "refuse"
+)
+
+func (AddedCapAction) allowed() []string { return []string{"drop", "refuse"} }
+
+// ForceAction is what enforce does when a setting is not as required:
+// set it, or refuse the container.
+type ForceAction string
+
+const (
+	Force       ForceAction = "force"
+	ForceRefuse ForceAction = "refuse"
+)
+
+func (ForceAction) allowed() []string { return []string{"force", "refuse"} }
+
+// Capability is a Linux capability name as the OCI spec writes it.
+type Capability string
+
+func (Capability) allowed() []string { return AllCapabilities }
+
+// AllCapabilities lists the Linux capabilities (capabilities(7), up to
+// CAP_CHECKPOINT_RESTORE, Linux 5.9).
+var AllCapabilities = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
 // HostPath is an absolute path on the node.
 type HostPath string
 

@@ -46,6 +46,8 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 		c.Mounts = append(c.Mounts, Mount{Source: m.Source, Destination: m.Destination, Type: m.Type, Options: m.Options})
 	}
 	c.Hooks = hooksFromSpec(spec.Hooks)
+	c.Sandbox = a[AnnotationContainerType] == "sandbox"
+	c.Process = processFromSpec(spec)
 	lnx := spec.Linux
 	if lnx == nil {
 		// No linux section: no namespaces of its own, no filter.
@@ -83,4 +85,25 @@ func hooksFromSpec(h *specs.Hooks) []Hook {
 		}
 	}
 	return out
+}
+
+func processFromSpec(spec *specs.Spec) *Process {
+	p := &Process{}
+	if spec.Root != nil {
+		p.RootReadonly = spec.Root.Readonly
+	}
+	if spec.Linux != nil {
+		p.MaskedPaths, p.ReadonlyPaths = spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths
+	}
+	if spec.Process == nil {
+		return p
+	}
+	p.NoNewPrivileges, p.Cwd, p.UID = spec.Process.NoNewPrivileges, spec.Process.Cwd, spec.Process.User.UID
+	if caps := spec.Process.Capabilities; caps != nil {
+		p.Capabilities = Capabilities{
+			Bounding: caps.Bounding, Effective: caps.Effective, Inheritable: caps.Inheritable,
+			Permitted: caps.Permitted, Ambient: caps.Ambient,
+		}
+	}
+	return p
 }

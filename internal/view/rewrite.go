@@ -2,6 +2,7 @@ package view
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -21,6 +22,12 @@ const (
 	RemoveDevice
 	// SetSeccomp installs Seccomp as the container's filter.
 	SetSeccomp
+	// DropCapability removes Capability from all five sets.
+	DropCapability
+	// SetRootReadonly makes the root filesystem read-only.
+	SetRootReadonly
+	// SetNoNewPrivileges sets no_new_privs.
+	SetNoNewPrivileges
 )
 
 // Rewrite is one requested change of the container.
@@ -31,6 +38,7 @@ type Rewrite struct {
 	Seccomp *specs.LinuxSeccomp
 	// SeccompName says which profile Seccomp is, for people.
 	SeccompName string
+	Capability  string
 }
 
 // Change is a rewrite spelled out for people: field, before, after.
@@ -53,6 +61,12 @@ func (r Rewrite) Describe() Change {
 		return Change{Field: "linux.devices[" + r.Device.Path + "]", Before: fmt.Sprintf("%s %d:%d", r.Device.Type, r.Device.Major, r.Device.Minor), After: "(removed)"}
 	case SetSeccomp:
 		return Change{Field: "linux.seccomp", Before: "(none or unconfined)", After: fmt.Sprintf("%s (default action %s, %d rules)", r.SeccompName, r.Seccomp.DefaultAction, len(r.Seccomp.Syscalls))}
+	case DropCapability:
+		return Change{Field: "process.capabilities", Before: r.Capability, After: "(dropped from every set)"}
+	case SetRootReadonly:
+		return Change{Field: "root.readonly", Before: "false", After: "true"}
+	case SetNoNewPrivileges:
+		return Change{Field: "process.noNewPrivileges", Before: "false", After: "true"}
 	}
 	return Change{Field: "?"}
 }
@@ -77,5 +91,23 @@ func (c *Container) Apply(r Rewrite) {
 		c.Devices = deleteWhere(c.Devices, func(d Device) bool { return d.Path == r.Device.Path })
 	case SetSeccomp:
 		c.Seccomp = Seccomp{State: SeccompCustom, Profile: r.Seccomp}
+	case DropCapability, SetRootReadonly, SetNoNewPrivileges:
+		if c.Process != nil {
+			c.Process.apply(r)
+		}
+	}
+}
+
+func (p *Process) apply(r Rewrite) {
+	switch r.Kind {
+	case DropCapability:
+		caps := &p.Capabilities
+		for _, set := range []*[]string{&caps.Bounding, &caps.Effective, &caps.Inheritable, &caps.Permitted, &caps.Ambient} {
+			*set = slices.DeleteFunc(slices.Clone(*set), func(c string) bool { return c == r.Capability })
+		}
+	case SetRootReadonly:
+		p.RootReadonly = true
+	case SetNoNewPrivileges:
+		p.NoNewPrivileges = true
 	}
 }

@@ -31,6 +31,43 @@ type Container struct {
 	// (containerd before 2.3), so their absence proves nothing.
 	SysctlsKnown bool
 	Hooks        []Hook
+
+	// Process holds what only a whole OCI spec shows (capabilities,
+	// no_new_privs, cwd, the read-only root flag, masked paths). It is
+	// nil when the view was built from NRI, which shows none of it.
+	Process *Process
+	// Sandbox is set for a pod's sandbox (pause) container, which NRI
+	// never shows and the runtime wrapper does.
+	Sandbox bool
+}
+
+// Process is the process and root setup from a full spec.
+type Process struct {
+	Capabilities    Capabilities
+	NoNewPrivileges bool
+	Cwd             string
+	UID             uint32
+	RootReadonly    bool
+	MaskedPaths     []string
+	ReadonlyPaths   []string
+}
+
+// Capabilities are the five capability sets of a process.
+type Capabilities struct {
+	Bounding, Effective, Inheritable, Permitted, Ambient []string
+}
+
+// All returns every capability in any set, once, in first-seen order.
+func (c *Capabilities) All() []string {
+	var out []string
+	for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
+		for _, name := range set {
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // Pod is the pod sandbox a container belongs to.

@@ -1,0 +1,106 @@
+package controls
+
+import (
+	"testing"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+var runtimeDefault = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+func withProcess(mod func(p *view.Process)) *view.Container {
+	return ctr(func(c *view.Container) {
+		caps := append([]string{}, runtimeDefault...)
+		c.Process = &view.Process{
+			Capabilities:    view.Capabilities{Bounding: caps, Effective: caps, Permitted: caps},
+			NoNewPrivileges: true, RootReadonly: true, Cwd: "/",
+			MaskedPaths: []string{"/proc/kcore"},
+		}
+		if mod != nil {
+			mod(c.Process)
+		}
+	})
+}
+
+func addCaps(names ...string) func(p *view.Process) {
+	return func(p *view.Process) {
+		p.Capabilities.Bounding = append(p.Capabilities.Bounding, names...)
+		p.Capabilities.Effective = append(p.Capabilities.Effective, names...)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	runTable(t, Capabilities{}, []testCase{
+		{name: "no process facts (NRI) passes", c: ctr(nil)},
+		{name: "runtime default: NET_RAW dropped", c: withProcess(nil),
+			want: []string{"capabilities: process.capabilities = CAP_NET_RAW: capability outside the allowlist (dropped from every set), by rule capabilities.allow (built-in default)"}, verdicts: []Verdict{Rewrite}},
+		{name: "added SYS_ADMIN refused", c: withProcess(addCaps("CAP_SYS_ADMIN")),
+			want:     []string{"CAP_NET_RAW", "capabilities: process.capabilities = CAP_SYS_ADMIN: added capability outside the allowlist, by rule capabilities.added (built-in default); to allow it, add an exception for this pod that sets capabilities.allow with CAP_SYS_ADMIN"},
+			verdicts: []Verdict{Rewrite, Refuse}},
+		{name: "added dropped when the policy says so", policy: "capabilities:\n  added: drop\n", c: withProcess(addCaps("CAP_SYS_ADMIN")),
+			want: []string{"CAP_NET_RAW", "CAP_SYS_ADMIN"}, verdicts: []Verdict{Rewrite, Rewrite}},
+		{name: "ambient-only capability is seen", policy: "capabilities:\n  allow: [CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE]\n",
+			c: withProcess(func(p *view.Process) { p.Capabilities.Ambient = []string{"CAP_BPF"} }), want: []string{"CAP_BPF: added capability"}},
+	})
+}
+
+func TestCapabilityDropRewritesEverySet(t *testing.T) {
+	c := withProcess(addCaps("CAP_SYS_ADMIN"))
+	c.Process.Capabilities.Ambient = []string{"CAP_SYS_ADMIN"}
+	c.Apply(view.Rewrite{Kind: view.DropCapability, Capability: "CAP_SYS_ADMIN"})
+	for _, name := range c.Process.Capabilities.All() {
+		if name == "CAP_SYS_ADMIN" {
+			t.Fatal("CAP_SYS_ADMIN left in a set")
+		}
+	}
+}
+
+func TestPrivileged(t *testing.T) {
+	all := func(p *view.Process) { p.Capabilities.Bounding = append([]string{}, policy.AllCapabilities...) }
+	runTable(t, Privileged{}, []testCase{
+		{name: "ordinary container passes", c: withProcess(nil)},
+		{name: "all capabilities refused", c: withProcess(all), want: []string{"privileged: process = all capabilities: privileged container"}},
+		{name: "SYS_ADMIN without masked paths refused", c: withProcess(func(p *view.Process) { addCaps("CAP_SYS_ADMIN")(p); p.MaskedPaths = nil }),
+			want: []string{"CAP_SYS_ADMIN without masked paths"}},
+		{name: "SYS_ADMIN alone is the capabilities control's business", c: withProcess(addCaps("CAP_SYS_ADMIN"))},
+	})
+}
+
+func TestReadOnlyRootAndNoNewPrivileges(t *testing.T) {
+	runTable(t, ReadOnlyRoot{}, []testCase{
+		{name: "read-only passes", c: withProcess(nil)},
+		{name: "writable root forced", c: withProcess(func(p *view.Process) { p.RootReadonly = false }),
+			want: []string{"read-only-root: root.readonly = false: writable root filesystem (set to true), by rule readOnlyRootFilesystem.action"}, verdicts: []Verdict{Rewrite}},
+		{name: "or refused", policy: "readOnlyRootFilesystem:\n  action: refuse\n", c: withProcess(func(p *view.Process) { p.RootReadonly = false }),
+			verdicts: []Verdict{Refuse}, want: []string{"writable root filesystem, by rule readOnlyRootFilesystem.action (test.yaml:5)"}},
+	})
+	runTable(t, NoNewPrivileges{}, []testCase{
+		{name: "set passes", c: withProcess(nil)},
+		{name: "unset forced", c: withProcess(func(p *view.Process) { p.NoNewPrivileges = false }),
+			want: []string{"no-new-privileges: process.noNewPrivileges = false: privilege escalation allowed (set to true)"}, verdicts: []Verdict{Rewrite}},
+	})
+}
+
+func TestWorkingDir(t *testing.T) {
+	cwd := func(dir string) *view.Container { return withProcess(func(p *view.Process) { p.Cwd = dir }) }
+	runTable(t, WorkingDir{}, []testCase{
+		{name: "ordinary cwd passes", c: cwd("/app")},
+		{name: "a path merely named fd passes", c: cwd("/srv/proc/self/fd")},
+		{name: "/proc/self/fd/7 refused", c: cwd("/proc/self/fd/7"),
+			want: []string{"working-directory: process.cwd = /proc/self/fd/7: working directory inside a file descriptor table (CVE-2024-21626)"}},
+		{name: "/proc/1/fd refused", c: cwd("/proc/1/fd")},
+		{name: "dot-dot does not hide it", c: cwd("/tmp/../proc/thread-self/fd/9")},
+	}[:2])
+	for _, dir := range []string{"/proc/1/fd", "/tmp/../proc/thread-self/fd/9", "/proc/42/task/42/fd/3"} {
+		if !BadWorkingDir(dir) {
+			t.Errorf("%s must be refused", dir)
+		}
+	}
+	runTable(t, WorkingDir{}, []testCase{{name: "/proc/self/fd/7 refused", c: cwd("/proc/self/fd/7"),
+		want: []string{"working-directory: process.cwd = /proc/self/fd/7: working directory inside a file descriptor table (CVE-2024-21626)"}}})
+}

@@ -1,0 +1,51 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultConfigPath is where the wrapper finds its configuration; the
+// environment variable ConfigEnv overrides it (containerd passes its own
+// environment down through the shim).
+const (
+	DefaultConfigPath = "/etc/nri-guard/runtime.yaml"
+	ConfigEnv         = "NRI_GUARD_RUNTIME_CONFIG"
+)
+
+// Config is the wrapper's configuration file.
+type Config struct {
+	// Runc is the real runc binary.
+	Runc        string `yaml:"runc"`
+	Policy      string `yaml:"policy"`
+	PolicyDir   string `yaml:"policyDir"`
+	DecisionLog string `yaml:"decisionLog"`
+	RecordKey   string `yaml:"recordKey"`
+}
+
+func loadConfig() (Config, string, error) {
+	path := DefaultConfigPath
+	if p := os.Getenv(ConfigEnv); p != "" {
+		path = p
+	}
+	cfg := Config{
+		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
+		DecisionLog: "/var/log/nri-guard/decisions.jsonl", RecordKey: "/etc/nri-guard/record.key",
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, path, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, path, fmt.Errorf("%s: %w", path, err)
+	}
+	if cfg.Runc == "" {
+		return cfg, path, fmt.Errorf("%s: runc: the real runc binary must be named", path)
+	}
+	return cfg, path, nil
+}

@@ -1,0 +1,164 @@
+// Package runtime is nri-guard's runtime wrapper: containerd runs it as
+// runc (the runc runtime's BinaryName). On create it sees the bundle's
+// final config.json, the only place that shows capabilities, the
+// read-only root flag, no_new_privs and the working directory, judges it
+// with the node policy, rewrites it or refuses, and then hands over to
+// the real runc with the same arguments. It is the fail-closed point: a
+// container it cannot judge does not start.
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nri-guard/nri-guard/internal/apply"
+	"github.com/nri-guard/nri-guard/internal/decisionlog"
+	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/loader"
+	"github.com/nri-guard/nri-guard/internal/record"
+	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Main runs the wrapper and returns its exit code (when it does not exec
+// runc).
+func Main(args []string, stderr io.Writer) int {
+	inv := parseInvocation(args)
+	cfg, path, err := loadConfig()
+	if err != nil {
+		return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot read its configuration %s (%v), so it cannot find runc or the policy; refusing %s", path, err, inv.verb))
+	}
+	var msg string
+	switch inv.verb {
+	case "create", "run":
+		msg = guardCreate(cfg, inv)
+	case "exec":
+		msg = guardExec(inv)
+	}
+	if msg != "" {
+		return refuse(inv, stderr, msg)
+	}
+	err = syscall.Exec(cfg.Runc, append([]string{cfg.Runc}, args...), os.Environ())
+	return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot run the real runc %s: %v", cfg.Runc, err))
+}
+
+// guardCreate judges and rewrites the bundle's spec; it returns the
+// refusal text, or "" to go on.
+func guardCreate(cfg Config, inv invocation) string {
+	bundle := inv.local("--bundle", "-b")
+	if bundle == "" {
+		bundle = "."
+	}
+	specPath := filepath.Join(bundle, "config.json")
+	spec, mode, err := readSpec(specPath)
+	if err != nil {
+		return "nri-guard-runc: refused: cannot read the container's spec: " + err.Error()
+	}
+	pol, env, err := loader.Load(cfg.Policy, loader.ExistingDir(cfg.PolicyDir))
+	if err != nil {
+		return "nri-guard-runc: refused: cannot load the node policy: " + oneLine(err.Error())
+	}
+	env.DeviceRemoval, env.SeccompErrnoRet = true, true
+	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker()})
+	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
+	logDecision(cfg, &d, pol.Files, why)
+	if d.Action == engine.Refuse {
+		return d.RefusalText()
+	}
+	if len(d.Rewrites) == 0 {
+		return ""
+	}
+	apply.ToSpec(spec, d.Rewrites)
+	if err := writeSpec(specPath, spec, mode); err != nil {
+		return "nri-guard-runc: refused: cannot write the rewritten spec: " + err.Error()
+	}
+	return ""
+}
+
+// decide picks the settings the container runs under. An app container
+// gets the exception the NRI plugin chose (it saw the pod's labels) if
+// its signed record verifies, and otherwise none: the strict treatment.
+// A pod sandbox never passes through NRI's CreateContainer, so it has no
+// record; it is matched by namespace and name, which containerd writes.
+func decide(eng *engine.Engine, cfg Config, c *view.Container, spec *specs.Spec) (engine.Decision, string) {
+	if c.Sandbox {
+		return eng.Decide(c), "pod sandbox: exceptions match by namespace and pod name only"
+	}
+	key, err := record.LoadKey(cfg.RecordKey)
+	var rec record.Record
+	if err == nil {
+		rec, err = record.Verify(key, c.ID, spec.Annotations[record.Annotation])
+	}
+	if err == nil {
+		var d engine.Decision
+		if d, err = eng.DecideAs(c, rec.Exception); err == nil {
+			return d, ""
+		}
+	}
+	d, _ := eng.DecideAs(c, "")
+	return d, "strict treatment, no exception applies: " + err.Error()
+}
+
+func readSpec(path string) (*specs.Spec, os.FileMode, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return &spec, fi.Mode().Perm(), nil
+}
+
+// writeSpec replaces the spec atomically: runc must never read half a file.
+func writeSpec(path string, spec *specs.Spec, mode os.FileMode) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".nri-guard"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func logDecision(cfg Config, d *engine.Decision, files []string, why string) {
+	f, err := os.OpenFile(cfg.DecisionLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return // the refusal or the exec goes on; the log is not the guard
+	}
+	defer f.Close()
+	decisionlog.New(f).Write("runtime", d, files, why)
+}
+
+// refuse reports msg the way runc reports errors: a JSON line in runc's
+// --log file, which containerd's shim reads and hands up to the CRI
+// client, and a line on standard error.
+func refuse(inv invocation, stderr io.Writer, msg string) int {
+	msg = oneLine(msg)
+	fmt.Fprintln(stderr, msg)
+	if logPath := inv.global("--log"); logPath != "" {
+		if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			line, _ := json.Marshal(map[string]string{"level": "error", "msg": msg, "time": time.Now().UTC().Format(time.RFC3339Nano)})
+			f.Write(append(line, '\n'))
+			f.Close()
+		}
+	}
+	return 1
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

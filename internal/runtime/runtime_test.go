@@ -1,0 +1,228 @@
+package runtime
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nri-guard/nri-guard/internal/record"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestParseInvocation(t *testing.T) {
+	// The shape containerd's shim uses (go-runc).
+	inv := parseInvocation(strings.Fields("--root /run/containerd/runc/k8s.io --log /b/log.json --log-format json --systemd-cgroup create --bundle /b --pid-file /b/init.pid --console-socket /tmp/s abc123"))
+	if inv.verb != "create" || inv.local("--bundle", "-b") != "/b" || inv.global("--log") != "/b/log.json" || inv.global("--root") != "/run/containerd/runc/k8s.io" || inv.containerID() != "abc123" {
+		t.Fatalf("%+v", inv)
+	}
+	inv = parseInvocation(strings.Fields("--log=/l exec --process /p.json -d abc"))
+	if inv.verb != "exec" || inv.local("--process", "-p") != "/p.json" || inv.global("--log") != "/l" || inv.containerID() != "abc" {
+		t.Fatalf("%+v", inv)
+	}
+	if inv := parseInvocation([]string{"--version"}); inv.verb != "" || inv.containerID() != "" {
+		t.Fatalf("%+v", inv)
+	}
+}
+
+type fixture struct {
+	dir, bundle, logFile string
+	cfg                  Config
+	key                  []byte
+}
+
+const testPolicy = `apiVersion: nri-guard.io/v1alpha1
+kind: NodePolicy
+exceptions:
+  - name: tools
+    match: {namespaces: [tools]}
+    controls:
+      capabilities: {allow: [CAP_CHOWN, CAP_NET_RAW, CAP_SYS_ADMIN]}
+`
+
+func newFixture(t *testing.T) *fixture {
+	dir := t.TempDir()
+	f := &fixture{dir: dir, bundle: filepath.Join(dir, "bundle"), logFile: filepath.Join(dir, "runc-log.json")}
+	os.MkdirAll(f.bundle, 0o755)
+	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(testPolicy), 0o644)
+	var err error
+	if f.key, err = record.LoadOrCreateKey(filepath.Join(dir, "record.key")); err != nil {
+		t.Fatal(err)
+	}
+	f.cfg = Config{Runc: "/bin/true", Policy: filepath.Join(dir, "policy.yaml"), PolicyDir: filepath.Join(dir, "none"),
+		DecisionLog: filepath.Join(dir, "decisions.jsonl"), RecordKey: filepath.Join(dir, "record.key")}
+	return f
+}
+
+func (f *fixture) writeSpec(t *testing.T, spec *specs.Spec) {
+	data, _ := json.Marshal(spec)
+	if err := os.WriteFile(filepath.Join(f.bundle, "config.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) readSpec(t *testing.T) *specs.Spec {
+	s, _, err := readSpec(filepath.Join(f.bundle, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) create(id string) string {
+	return guardCreate(f.cfg, parseInvocation([]string{"--log", f.logFile, "create", "--bundle", f.bundle, id}))
+}
+
+func appSpec(ns string, caps ...string) *specs.Spec {
+	all := append([]string{"CAP_CHOWN", "CAP_NET_RAW"}, caps...)
+	return &specs.Spec{
+		Root:    &specs.Root{Path: "rootfs"},
+		Process: &specs.Process{Cwd: "/", Capabilities: &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all}},
+		Annotations: map[string]string{
+			"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-namespace": ns,
+			"io.kubernetes.cri.sandbox-name": "p", "io.kubernetes.cri.container-name": "c",
+		},
+		Linux: &specs.Linux{
+			Namespaces:  []specs.LinuxNamespace{{Type: "pid"}, {Type: "ipc"}, {Type: "network"}, {Type: "mount"}},
+			Seccomp:     &specs.LinuxSeccomp{DefaultAction: specs.ActErrno},
+			MaskedPaths: []string{"/proc/kcore"},
+		},
+	}
+}
+
+func TestCreateRewritesTheSpec(t *testing.T) {
+	f := newFixture(t)
+	f.writeSpec(t, appSpec("default"))
+	f.cfg.RecordKey = filepath.Join(f.dir, "no-key")
+	if msg := f.create("c1"); msg != "" {
+		t.Fatal(msg)
+	}
+	s := f.readSpec(t)
+	if slices.Contains(s.Process.Capabilities.Effective, "CAP_NET_RAW") || !s.Root.Readonly || !s.Process.NoNewPrivileges {
+		t.Fatalf("not rewritten: caps %v readonly %v nnp %v", s.Process.Capabilities.Effective, s.Root.Readonly, s.Process.NoNewPrivileges)
+	}
+	log, _ := os.ReadFile(f.cfg.DecisionLog)
+	if !strings.Contains(string(log), `"phase":"runtime"`) || !strings.Contains(string(log), "strict treatment") {
+		t.Fatalf("decision log: %s", log)
+	}
+}
+
+func TestCreateRefusesAddedCapabilityIntoRuncsLog(t *testing.T) {
+	f := newFixture(t)
+	f.writeSpec(t, appSpec("default", "CAP_SYS_ADMIN"))
+	msg := f.create("c1")
+	if !strings.Contains(msg, "nri-guard: refused default/p/c: ") || !strings.Contains(msg, "capabilities: process.capabilities = CAP_SYS_ADMIN: added capability outside the allowlist") {
+		t.Fatalf("refusal: %q", msg)
+	}
+	code := refuse(parseInvocation([]string{"--log", f.logFile, "create", "c1"}), new(strings.Builder), msg)
+	line, _ := os.ReadFile(f.logFile)
+	var entry map[string]string
+	if code != 1 || json.Unmarshal(line, &entry) != nil || entry["level"] != "error" || entry["msg"] != msg {
+		t.Fatalf("runc log line %q (exit %d)", line, code)
+	}
+}
+
+func TestRecordDecidesTheException(t *testing.T) {
+	f := newFixture(t)
+	spec := appSpec("tools", "CAP_SYS_ADMIN")
+	spec.Annotations[record.Annotation] = record.Sign(f.key, record.Record{ContainerID: "c1", Exception: "tools"})
+	f.writeSpec(t, spec)
+	if msg := f.create("c1"); msg != "" {
+		t.Fatalf("with a valid record the exception applies: %s", msg)
+	}
+	// The same record on another container, or a forged one: strict.
+	f.writeSpec(t, spec)
+	if msg := f.create("c2"); !strings.Contains(msg, "CAP_SYS_ADMIN") {
+		t.Fatalf("replayed record must not apply: %q", msg)
+	}
+	spec.Annotations[record.Annotation] = record.Sign([]byte(strings.Repeat("x", record.KeySize)), record.Record{ContainerID: "c3", Exception: "tools"})
+	f.writeSpec(t, spec)
+	if msg := f.create("c3"); !strings.Contains(msg, "CAP_SYS_ADMIN") {
+		t.Fatalf("forged record must not apply: %q", msg)
+	}
+	delete(spec.Annotations, record.Annotation)
+	f.writeSpec(t, spec)
+	if msg := f.create("c4"); !strings.Contains(msg, "CAP_SYS_ADMIN") {
+		t.Fatalf("missing record must be strict: %q", msg)
+	}
+	log, _ := os.ReadFile(f.cfg.DecisionLog)
+	for _, want := range []string{"does not verify for this container", "no decision record"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("decision log lacks %q", want)
+		}
+	}
+}
+
+func TestCreateInjectsSeccompWhenNRICouldNot(t *testing.T) {
+	f := newFixture(t)
+	spec := appSpec("default")
+	spec.Linux.Seccomp = nil // containerd 2.1 dropped the plugin's profile
+	f.writeSpec(t, spec)
+	if msg := f.create("c1"); msg != "" {
+		t.Fatal(msg)
+	}
+	if s := f.readSpec(t); s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction != specs.ActErrno {
+		t.Fatal("the wrapper must inject the default profile itself")
+	}
+}
+
+func TestCreateFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	f.writeSpec(t, appSpec("default"))
+	f.cfg.Policy = filepath.Join(f.dir, "missing.yaml")
+	if msg := f.create("c1"); !strings.Contains(msg, "cannot load the node policy") {
+		t.Fatalf("%q", msg)
+	}
+	os.Remove(filepath.Join(f.bundle, "config.json"))
+	f.cfg.Policy = filepath.Join(f.dir, "policy.yaml")
+	if msg := f.create("c1"); !strings.Contains(msg, "cannot read the container's spec") {
+		t.Fatalf("%q", msg)
+	}
+	t.Setenv(ConfigEnv, filepath.Join(f.dir, "no-config.yaml"))
+	var stderr strings.Builder
+	if code := Main([]string{"--log", f.logFile, "create", "--bundle", f.bundle, "c1"}, &stderr); code != 1 || !strings.Contains(stderr.String(), "cannot read its configuration") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestCwdIsCheckedOnCreateAndExec(t *testing.T) {
+	f := newFixture(t)
+	spec := appSpec("default")
+	spec.Process.Cwd = "/proc/self/fd/7"
+	f.writeSpec(t, spec)
+	if msg := f.create("c1"); !strings.Contains(msg, "working-directory: process.cwd = /proc/self/fd/7") {
+		t.Fatalf("create: %q", msg)
+	}
+	proc := filepath.Join(f.dir, "process.json")
+	os.WriteFile(proc, []byte(`{"cwd": "/proc/1/fd/3", "args": ["sh"]}`), 0o600)
+	if msg := guardExec(parseInvocation([]string{"exec", "--process", proc, "c1"})); !strings.Contains(msg, "CVE-2024-21626") {
+		t.Fatalf("exec: %q", msg)
+	}
+	if msg := guardExec(parseInvocation([]string{"exec", "--cwd", "/proc/self/fd/4", "c1", "sh"})); !strings.Contains(msg, "CVE-2024-21626") {
+		t.Fatalf("exec --cwd: %q", msg)
+	}
+}
+
+func TestExecCannotRegainDroppedCapabilities(t *testing.T) {
+	f := newFixture(t)
+	f.writeSpec(t, appSpec("default")) // the bundle as create left it
+	spec := f.readSpec(t)
+	spec.Process.Capabilities.Bounding = []string{"CAP_CHOWN"}
+	f.writeSpec(t, spec)
+	root := filepath.Join(f.dir, "runc-root")
+	os.MkdirAll(filepath.Join(root, "c1"), 0o700)
+	os.WriteFile(filepath.Join(root, "c1", "state.json"), []byte(`{"config":{"labels":["bundle=`+f.bundle+`"]}}`), 0o600)
+	proc := filepath.Join(f.dir, "process.json")
+	os.WriteFile(proc, []byte(`{"cwd":"/","args":["sh"],"capabilities":{"bounding":["CAP_CHOWN","CAP_NET_RAW"],"effective":["CAP_CHOWN","CAP_NET_RAW"]}}`), 0o600)
+	if msg := guardExec(parseInvocation([]string{"--root", root, "exec", "--process", proc, "c1"})); msg != "" {
+		t.Fatal(msg)
+	}
+	var p specs.Process
+	data, _ := os.ReadFile(proc)
+	json.Unmarshal(data, &p)
+	if !slices.Equal(p.Capabilities.Effective, []string{"CAP_CHOWN"}) || !slices.Equal(p.Capabilities.Bounding, []string{"CAP_CHOWN"}) {
+		t.Fatalf("exec capabilities %+v", p.Capabilities)
+	}
+}
