@@ -1,3 +1,6 @@
+// Package apply turns the engine's rewrites into an edited OCI spec, for
+// the callers that hold the whole spec (the runtime wrapper, the offline
+// check). The NRI plugin's counterpart is nriplugin's adjustment.
 package apply
 
 import (

@@ -11,13 +11,13 @@ import (
 
 	"github.com/containerd/log"
 	"github.com/containerd/nri/pkg/api"
-	"github.com/nri-guard/nri-guard/internal/apply"
 	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/view"
+	"github.com/nri-guard/nri-guard/internal/view/nriview"
 )
 
 // Name is the name nri-guard registers under; containerd's
@@ -42,7 +42,7 @@ type Plugin struct {
 type state struct {
 	engine  *engine.Engine
 	runtime Runtime
-	source  view.NRISource
+	source  nriview.Source
 }
 
 // Options configure a Plugin.
@@ -77,7 +77,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	st := &state{
 		engine:  engine.New(pol, env, unavailable),
 		runtime: rt,
-		source:  view.NRISource{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown},
+		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown},
 	}
 	p.state.Store(st)
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))
@@ -102,7 +102,7 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs [
 	}
 	bad := 0
 	for _, ctr := range ctrs {
-		d := st.engine.Decide(view.FromNRI(byID[ctr.GetPodSandboxId()], ctr, st.source))
+		d := st.engine.Decide(nriview.FromNRI(byID[ctr.GetPodSandboxId()], ctr, st.source))
 		if d.Action == engine.Allow {
 			continue
 		}
@@ -118,7 +118,7 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs [
 // CreateContainer judges a container before it exists.
 func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, []*api.ContainerUpdate, error) {
 	st := p.state.Load()
-	d := st.engine.Decide(view.FromNRI(pod, ctr, st.source))
+	d := st.engine.Decide(nriview.FromNRI(pod, ctr, st.source))
 	switch d.Action {
 	case engine.Refuse:
 		msg := d.RefusalText()
@@ -126,7 +126,7 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 		return nil, nil, errors.New(msg)
 	}
 	p.record(ctx, "create", &d, "")
-	return p.withRecord(apply.ToNRI(d.Rewrites), ctr.GetId(), &d), nil, nil
+	return p.withRecord(adjustment(d.Rewrites), ctr.GetId(), &d), nil, nil
 }
 
 // withRecord adds the signed decision record for the runtime wrapper.
@@ -150,8 +150,8 @@ func (p *Plugin) withRecord(adj *api.ContainerAdjustment, id string, d *engine.D
 // mode would act on is a refusal, naming the plugin responsible.
 func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.ValidateContainerAdjustmentRequest) error {
 	st := p.state.Load()
-	pristine := view.FromNRI(req.GetPod(), req.GetContainer(), st.source)
-	final := view.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
+	pristine := nriview.FromNRI(req.GetPod(), req.GetContainer(), st.source)
+	final := nriview.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
 	d := st.engine.Decide(final)
 	enforced := d.Enforced()
 	if len(enforced) == 0 {

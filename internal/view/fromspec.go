@@ -14,12 +14,13 @@ const (
 	AnnotationSandboxName   = "io.kubernetes.cri.sandbox-name"
 	AnnotationSandboxNS     = "io.kubernetes.cri.sandbox-namespace"
 	AnnotationSandboxUID    = "io.kubernetes.cri.sandbox-uid"
-	AnnotationImageName     = imageAnnotation
+	AnnotationImageName     = "io.kubernetes.cri.image-name"
 )
 
 // SpecSource says how to read an OCI spec.
 type SpecSource struct {
-	// IsHostNamespace as in NRISource; nil means only /proc/1/ns/*.
+	// IsHostNamespace compares namespace paths with the node's; nil
+	// means only /proc/1/ns/* counts.
 	IsHostNamespace func(nsType, path string) bool
 }
 
@@ -41,7 +42,6 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 		Annotations:  maps.Clone(a),
 		SysctlsKnown: true,
 	}
-	nriSrc := NRISource{IsHostNamespace: src.IsHostNamespace}
 	for _, m := range spec.Mounts {
 		c.Mounts = append(c.Mounts, Mount{Source: m.Source, Destination: m.Destination, Type: m.Type, Options: m.Options})
 	}
@@ -54,7 +54,7 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 		return c
 	}
 	for _, ns := range lnx.Namespaces {
-		c.Namespaces = append(c.Namespaces, Namespace{Type: string(ns.Type), Path: ns.Path, Host: nriSrc.isHost(string(ns.Type), ns.Path)})
+		c.Namespaces = append(c.Namespaces, Namespace{Type: string(ns.Type), Path: ns.Path, Host: IsHostNamespace(src.IsHostNamespace, string(ns.Type), ns.Path)})
 	}
 	for _, d := range lnx.Devices {
 		c.Devices = append(c.Devices, Device{Path: d.Path, Type: d.Type, Major: d.Major, Minor: d.Minor})

@@ -6,6 +6,18 @@ import (
 	"syscall"
 )
 
+// IsHostNamespace reports whether a namespace entry joins one of the
+// node's own namespaces; check compares paths (nil: only /proc/1/ns/*).
+func IsHostNamespace(check func(nsType, path string) bool, nsType, path string) bool {
+	if path == "" {
+		return false // a new namespace of its own
+	}
+	if check != nil {
+		return check(nsType, path)
+	}
+	return IsInitNamespacePath(path)
+}
+
 // IsInitNamespacePath reports whether path names a namespace of PID 1,
 // which is the node's own (pods get namespaces of their sandbox's pid).
 func IsInitNamespacePath(path string) bool {

@@ -111,3 +111,9 @@ func (p *Process) apply(r Rewrite) {
 		p.NoNewPrivileges = true
 	}
 }
+
+// deleteWhere returns items without the matching ones, in a new slice:
+// views share backing arrays with the view they were cloned from.
+func deleteWhere[T any](items []T, match func(T) bool) []T {
+	return slices.DeleteFunc(slices.Clone(items), match)
+}

@@ -1,17 +1,16 @@
-// Package apply turns the engine's rewrites into what a runtime takes: an
-// NRI ContainerAdjustment, or (for the runtime wrapper) an edited OCI spec.
-package apply
+package nriplugin
 
 import (
 	"github.com/containerd/nri/pkg/api"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
-// ToNRI builds the adjustment that makes the runtime perform rewrites.
+// adjustment builds the NRI adjustment that makes the runtime perform the
+// engine's rewrites (the NRI counterpart of apply.ToSpec).
 // It returns nil when there is nothing to change. Rewrites NRI cannot
 // express (capabilities, root.readonly, no_new_privs) never reach it:
 // their controls are unavailable to the NRI plugin.
-func ToNRI(rewrites []view.Rewrite) *api.ContainerAdjustment {
+func adjustment(rewrites []view.Rewrite) *api.ContainerAdjustment {
 	if len(rewrites) == 0 {
 		return nil
 	}

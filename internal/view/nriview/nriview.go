@@ -1,15 +1,21 @@
-package view
+// Package nriview builds the container view from NRI requests. It is
+// apart from package view so that callers that never speak NRI (the
+// runtime wrapper, which runc starts for every call) do not link NRI's
+// protobuf and ttrpc code.
+package nriview
 
 import (
 	"maps"
 	"slices"
 
+	"github.com/nri-guard/nri-guard/internal/view"
+
 	"github.com/containerd/nri/pkg/api"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// NRISource says what the runtime on the other side of NRI reports.
-type NRISource struct {
+// Source says what the runtime on the other side of NRI reports.
+type Source struct {
 	// IsHostNamespace tells whether a namespace path is one of the node's
 	// own namespaces. Nil means only /proc/1/ns/* counts.
 	IsHostNamespace func(nsType, path string) bool
@@ -19,8 +25,8 @@ type NRISource struct {
 }
 
 // FromNRI builds the view of a container from a CreateContainer request.
-func FromNRI(pod *api.PodSandbox, ctr *api.Container, src NRISource) *Container {
-	c := &Container{
+func FromNRI(pod *api.PodSandbox, ctr *api.Container, src Source) *view.Container {
+	c := &view.Container{
 		ID:           ctr.GetId(),
 		Name:         ctr.GetName(),
 		Pod:          podFromNRI(pod),
@@ -44,8 +50,8 @@ func FromNRI(pod *api.PodSandbox, ctr *api.Container, src NRISource) *Container 
 	return c
 }
 
-func podFromNRI(pod *api.PodSandbox) Pod {
-	return Pod{
+func podFromNRI(pod *api.PodSandbox) view.Pod {
+	return view.Pod{
 		ID:        pod.GetId(),
 		UID:       pod.GetUid(),
 		Name:      pod.GetName(),
@@ -54,39 +60,26 @@ func podFromNRI(pod *api.PodSandbox) Pod {
 	}
 }
 
-// imageAnnotation is set by containerd's CRI plugin itself (not copied
-// from the client), so it is a fallback for runtimes before containerd 2.4,
-// which do not fill Container.image.
-const imageAnnotation = "io.kubernetes.cri.image-name"
-
 func imageFromNRI(ctr *api.Container) string {
 	if name := ctr.GetImage().GetName(); name != "" {
 		return name
 	}
-	return ctr.GetAnnotations()[imageAnnotation]
+	// containerd's CRI plugin writes this annotation itself: the fallback
+	// for runtimes before containerd 2.4, which do not fill Container.image.
+	return ctr.GetAnnotations()[view.AnnotationImageName]
 }
 
-func (src NRISource) namespace(ns *api.LinuxNamespace, addedBy string) Namespace {
-	return Namespace{
+func (src Source) namespace(ns *api.LinuxNamespace, addedBy string) view.Namespace {
+	return view.Namespace{
 		Type:    ns.GetType(),
 		Path:    ns.GetPath(),
-		Host:    src.isHost(ns.GetType(), ns.GetPath()),
+		Host:    view.IsHostNamespace(src.IsHostNamespace, ns.GetType(), ns.GetPath()),
 		AddedBy: addedBy,
 	}
 }
 
-func (src NRISource) isHost(nsType, path string) bool {
-	if path == "" {
-		return false // a new namespace of its own
-	}
-	if src.IsHostNamespace != nil {
-		return src.IsHostNamespace(nsType, path)
-	}
-	return IsInitNamespacePath(path)
-}
-
-func mountFromNRI(m *api.Mount, addedBy string) Mount {
-	return Mount{
+func mountFromNRI(m *api.Mount, addedBy string) view.Mount {
+	return view.Mount{
 		Source:      m.GetSource(),
 		Destination: m.GetDestination(),
 		Type:        m.GetType(),
@@ -95,28 +88,28 @@ func mountFromNRI(m *api.Mount, addedBy string) Mount {
 	}
 }
 
-func deviceFromNRI(d *api.LinuxDevice, addedBy string) Device {
-	return Device{Path: d.GetPath(), Type: d.GetType(), Major: d.GetMajor(), Minor: d.GetMinor(), AddedBy: addedBy}
+func deviceFromNRI(d *api.LinuxDevice, addedBy string) view.Device {
+	return view.Device{Path: d.GetPath(), Type: d.GetType(), Major: d.GetMajor(), Minor: d.GetMinor(), AddedBy: addedBy}
 }
 
 // seccompFromNRI reads the profile the client asked for and the filter the
 // runtime put in the spec. containerd 2.3+ reports the filter itself;
 // 2.2 only the request, so "RuntimeDefault asked, no filter shown" still
 // counts as confined there.
-func seccompFromNRI(profile *api.SecurityProfile, policy *api.LinuxSeccomp) Seccomp {
-	s := Seccomp{Profile: seccompToOCI(policy)}
+func seccompFromNRI(profile *api.SecurityProfile, policy *api.LinuxSeccomp) view.Seccomp {
+	s := view.Seccomp{Profile: seccompToOCI(policy)}
 	switch {
 	case profile != nil && profile.GetProfileType() == api.SecurityProfile_LOCALHOST:
-		s.State, s.LocalhostRef = SeccompLocalhost, profile.GetLocalhostRef()
+		s.State, s.LocalhostRef = view.SeccompLocalhost, profile.GetLocalhostRef()
 	case profile != nil && profile.GetProfileType() == api.SecurityProfile_RUNTIME_DEFAULT:
-		s.State = SeccompRuntimeDefault
+		s.State = view.SeccompRuntimeDefault
 	case policy != nil:
-		s.State = SeccompCustom
+		s.State = view.SeccompCustom
 	default:
-		s.State = SeccompUnconfined
+		s.State = view.SeccompUnconfined
 	}
-	if policy != nil && IsPermissive(s.Profile) {
-		s.State = SeccompUnconfined
+	if policy != nil && view.IsPermissive(s.Profile) {
+		s.State = view.SeccompUnconfined
 	}
 	return s
 }
@@ -149,8 +142,8 @@ func errnoToOCI(e *uint32) *uint {
 	return &v
 }
 
-func hooksFromNRI(h *api.Hooks, addedBy string) []Hook {
-	var out []Hook
+func hooksFromNRI(h *api.Hooks, addedBy string) []view.Hook {
+	var out []view.Hook
 	stages := []struct {
 		name  string
 		hooks []*api.Hook
@@ -161,7 +154,7 @@ func hooksFromNRI(h *api.Hooks, addedBy string) []Hook {
 	}
 	for _, st := range stages {
 		for _, hk := range st.hooks {
-			out = append(out, Hook{Stage: st.name, Path: hk.GetPath(), AddedBy: addedBy})
+			out = append(out, view.Hook{Stage: st.name, Path: hk.GetPath(), AddedBy: addedBy})
 		}
 	}
 	return out
@@ -171,8 +164,8 @@ func hooksFromNRI(h *api.Hooks, addedBy string) []Hook {
 // combined adjustment of all plugins, is applied; every changed item is
 // marked with the plugin that owns it. This is what the validation phase
 // judges: the final result, whoever produced it.
-func ApplyNRIAdjustment(c *Container, adj *api.ContainerAdjustment, owners *api.OwningPlugins, src NRISource) *Container {
-	out := c.clone()
+func ApplyNRIAdjustment(c *view.Container, adj *api.ContainerAdjustment, owners *api.OwningPlugins, src Source) *view.Container {
+	out := clone(c)
 	if adj == nil {
 		return out
 	}
@@ -182,34 +175,34 @@ func ApplyNRIAdjustment(c *Container, adj *api.ContainerAdjustment, owners *api.
 	id := c.ID
 	for _, m := range adj.GetMounts() {
 		if dest, removed := m.IsMarkedForRemoval(); removed {
-			out.Mounts = deleteWhere(out.Mounts, func(x Mount) bool { return x.Destination == dest })
+			out.Mounts = deleteWhere(out.Mounts, func(x view.Mount) bool { return x.Destination == dest })
 			continue
 		}
 		owner, _ := owners.MountOwner(id, m.Destination)
-		out.Mounts = replaceOrAppend(out.Mounts, mountFromNRI(m, owner), func(x Mount) bool { return x.Destination == m.Destination })
+		out.Mounts = replaceOrAppend(out.Mounts, mountFromNRI(m, owner), func(x view.Mount) bool { return x.Destination == m.Destination })
 	}
 	lnx := adj.GetLinux()
 	for _, d := range lnx.GetDevices() {
 		if path, removed := d.IsMarkedForRemoval(); removed {
-			out.Devices = deleteWhere(out.Devices, func(x Device) bool { return x.Path == path })
+			out.Devices = deleteWhere(out.Devices, func(x view.Device) bool { return x.Path == path })
 			continue
 		}
 		owner, _ := owners.DeviceOwner(id, d.Path)
-		out.Devices = replaceOrAppend(out.Devices, deviceFromNRI(d, owner), func(x Device) bool { return x.Path == d.Path })
+		out.Devices = replaceOrAppend(out.Devices, deviceFromNRI(d, owner), func(x view.Device) bool { return x.Path == d.Path })
 	}
 	for _, ns := range lnx.GetNamespaces() {
 		if typ, removed := api.IsMarkedForRemoval(ns.Type); removed {
-			out.Namespaces = deleteWhere(out.Namespaces, func(x Namespace) bool { return x.Type == typ })
+			out.Namespaces = deleteWhere(out.Namespaces, func(x view.Namespace) bool { return x.Type == typ })
 			continue
 		}
 		owner, _ := owners.NamespaceOwner(id, ns.Type)
-		out.Namespaces = replaceOrAppend(out.Namespaces, src.namespace(ns, owner), func(x Namespace) bool { return x.Type == ns.Type })
+		out.Namespaces = replaceOrAppend(out.Namespaces, src.namespace(ns, owner), func(x view.Namespace) bool { return x.Type == ns.Type })
 	}
 	if p := lnx.GetSeccompPolicy(); p != nil {
 		owner, _ := owners.SeccompPolicyOwner(id)
-		out.Seccomp = Seccomp{State: SeccompCustom, Profile: seccompToOCI(p), AddedBy: owner}
-		if IsPermissive(out.Seccomp.Profile) {
-			out.Seccomp.State = SeccompUnconfined
+		out.Seccomp = view.Seccomp{State: view.SeccompCustom, Profile: seccompToOCI(p), AddedBy: owner}
+		if view.IsPermissive(out.Seccomp.Profile) {
+			out.Seccomp.State = view.SeccompUnconfined
 		}
 	}
 	for key, value := range lnx.GetSysctl() {
@@ -229,12 +222,12 @@ func ApplyNRIAdjustment(c *Container, adj *api.ContainerAdjustment, owners *api.
 	return out
 }
 
-func (c *Container) clone() *Container {
+func clone(c *view.Container) *view.Container {
 	out := *c
-	out.Namespaces = append([]Namespace(nil), c.Namespaces...)
-	out.Mounts = append([]Mount(nil), c.Mounts...)
-	out.Devices = append([]Device(nil), c.Devices...)
-	out.Hooks = append([]Hook(nil), c.Hooks...)
+	out.Namespaces = append([]view.Namespace(nil), c.Namespaces...)
+	out.Mounts = append([]view.Mount(nil), c.Mounts...)
+	out.Devices = append([]view.Device(nil), c.Devices...)
+	out.Hooks = append([]view.Hook(nil), c.Hooks...)
 	out.Sysctls = maps.Clone(c.Sysctls)
 	return &out
 }
