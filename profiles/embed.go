@@ -1,11 +1,12 @@
-// Package profiles carries the product's data files (seccomp profiles,
-// later policy presets) into the binary, so one static file is enough on a
-// node. The code that reads them lives in internal/profiles.
+// Package profiles carries nri-guard's data files into the binary, so one
+// static file is all a node needs. Only the generated JSON profiles are
+// embedded: their YAML sources are for review and for the generator. The
+// code that reads and checks them is internal/profiles.
 package profiles
 
 import "embed"
 
-// FS holds the profiles/ data files.
+// FS holds seccomp/*.json.
 //
-//go:embed seccomp/*.json seccomp/*.yaml
+//go:embed seccomp/*.json
 var FS embed.FS

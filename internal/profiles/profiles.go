@@ -1,58 +1,43 @@
-// Package profiles loads and validates seccomp profiles: the built-in
-// default (profiles/seccomp/default.json, embedded) and any profile a
-// policy names. Validation is strict so a typo in a syscall name is an
-// error at start, not a hole in the filter.
+// Package profiles loads and checks seccomp profiles: the built-in
+// default (profiles/seccomp/default.json, embedded in the binary) and any
+// profile a policy names. Checking is strict because a profile is
+// security policy: a misspelt system call, action or field would
+// otherwise be dropped silently by the runtime and leave a hole in the
+// filter, or refuse a call nobody meant to refuse.
 package profiles
 
-//go:generate go run ./seccompgen/cmd ../../profiles/seccomp/default.yaml ../../profiles/seccomp/default.json
+//go:generate go run ./seccompgen/cmd -o ../../profiles/seccomp/default.json ../../profiles/seccomp/default.yaml
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"strings"
-	"sync"
 
-	_ "embed"
-
-	"github.com/nri-guard/nri-guard/internal/jsonpos"
 	data "github.com/nri-guard/nri-guard/profiles"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-//go:embed syscalls.txt
-var syscallsTxt []byte
+// DefaultPath names the built-in profile in messages: its path in the
+// source tree, where a reader can find it.
+const DefaultPath = "profiles/seccomp/default.json"
 
-// KnownSyscalls lists the system call names of the kernel tables nri-guard
-// knows, sorted.
-var KnownSyscalls = sync.OnceValue(func() []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(syscallsTxt))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	slices.Sort(out)
-	return out
-})
+// maxProblems bounds how many problems one error lists; past that the
+// first ones are enough to start fixing.
+const maxProblems = 10
 
-// DefaultPath names the built-in profile in messages.
-const DefaultPath = "built-in profiles/seccomp/default.json"
-
-// DefaultSeccomp returns the built-in default profile.
+// DefaultSeccomp returns the built-in default profile, freshly decoded so
+// the caller may change it.
 func DefaultSeccomp() (*specs.LinuxSeccomp, error) {
 	raw, err := data.FS.ReadFile("seccomp/default.json")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("built-in seccomp profile: %w", err)
 	}
 	return ParseSeccomp(DefaultPath, raw)
 }
 
-// LoadSeccomp reads and validates a profile file.
+// LoadSeccomp reads and checks the profile at path.
 func LoadSeccomp(path string) (*specs.LinuxSeccomp, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -61,92 +46,81 @@ func LoadSeccomp(path string) (*specs.LinuxSeccomp, error) {
 	return ParseSeccomp(path, raw)
 }
 
-var (
-	actions = []specs.LinuxSeccompAction{
-		specs.ActKill, specs.ActKillProcess, specs.ActKillThread, specs.ActTrap, specs.ActErrno,
-		specs.ActTrace, specs.ActAllow, specs.ActLog, specs.ActNotify,
-	}
-	arches = []specs.Arch{
-		specs.ArchX86, specs.ArchX86_64, specs.ArchX32, specs.ArchARM, specs.ArchAARCH64,
-		specs.ArchMIPS, specs.ArchMIPS64, specs.ArchMIPS64N32, specs.ArchMIPSEL, specs.ArchMIPSEL64,
-		specs.ArchMIPSEL64N32, specs.ArchPPC, specs.ArchPPC64, specs.ArchPPC64LE, specs.ArchS390,
-		specs.ArchS390X, specs.ArchPARISC, specs.ArchPARISC64, specs.ArchRISCV64,
-	}
-	operators = []specs.LinuxSeccompOperator{
-		specs.OpNotEqual, specs.OpLessThan, specs.OpLessEqual, specs.OpEqualTo,
-		specs.OpGreaterEqual, specs.OpGreaterThan, specs.OpMaskedEqual,
-	}
-)
-
 // ParseSeccomp decodes a profile in the OCI LinuxSeccomp JSON form and
-// checks it: unknown fields, actions, architectures, operators and
-// system call names are errors, and so is a rule repeated for the same
-// system call and arguments.
+// checks it. name is used in errors, which read
+// "name:line:col: path: problem", one line per problem.
 func ParseSeccomp(name string, raw []byte) (*specs.LinuxSeccomp, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, fmt.Errorf("%s: empty file: a seccomp profile is a JSON object", name)
+	}
+	idx, p := scan(raw)
+	if p != nil {
+		return nil, report(name, raw, []problem{*p})
+	}
+	var prof specs.LinuxSeccomp
+	if err := decode(raw, &prof); err != nil {
+		return nil, report(name, raw, []problem{idx.typeProblem(err)})
+	}
+	probs := validate(&prof)
+	if len(probs) > 0 {
+		for i := range probs {
+			idx.place(&probs[i])
+		}
+		return nil, report(name, raw, probs)
+	}
+	return &prof, nil
+}
+
+// decode is the second pass: types and ranges. scan has already refused
+// unknown fields; DisallowUnknownFields stays as a second lock.
+func decode(raw []byte, prof *specs.LinuxSeccomp) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	var p specs.LinuxSeccomp
-	if err := dec.Decode(&p); err != nil {
-		return nil, jsonpos.Error(name, raw, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: more than one JSON value", name)
-	}
-	if err := validate(&p); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return &p, nil
+	return dec.Decode(prof)
 }
 
-func validate(p *specs.LinuxSeccomp) error {
-	if p.DefaultAction == "" {
-		return fmt.Errorf("defaultAction: missing (an empty profile filters nothing)")
-	}
-	if !slices.Contains(actions, p.DefaultAction) {
-		return fmt.Errorf("defaultAction: unknown action %q", p.DefaultAction)
-	}
-	for i, a := range p.Architectures {
-		if !slices.Contains(arches, a) {
-			return fmt.Errorf("architectures[%d]: unknown architecture %q", i, a)
-		}
-	}
-	known := KnownSyscalls()
-	seen := map[string]int{}
-	for i, rule := range p.Syscalls {
-		if err := validateRule(rule, known); err != nil {
-			return fmt.Errorf("syscalls[%d]%s", i, err)
-		}
-		argsKey, _ := json.Marshal(rule.Args)
-		for _, n := range rule.Names {
-			key := n + string(argsKey)
-			if first, dup := seen[key]; dup {
-				return fmt.Errorf("syscalls[%d]: %q with the same arguments is already in syscalls[%d]", i, n, first)
-			}
-			seen[key] = i
-		}
-	}
-	return nil
+// problem is one thing wrong with a profile: the JSON path it is about
+// ("" for the whole document), the byte offset to point at (-1 when
+// unknown) and what is wrong.
+type problem struct {
+	path string
+	off  int64
+	msg  string
 }
 
-func validateRule(rule specs.LinuxSyscall, known []string) error {
-	if len(rule.Names) == 0 {
-		return fmt.Errorf(".names: empty")
-	}
-	for j, n := range rule.Names {
-		if _, found := slices.BinarySearch(known, n); !found {
-			return fmt.Errorf(".names[%d]: unknown syscall %q", j, n)
+func report(name string, raw []byte, probs []problem) error {
+	errs := make([]error, 0, min(len(probs), maxProblems)+1)
+	for i, p := range probs {
+		if i == maxProblems {
+			errs = append(errs, fmt.Errorf("%s: and %d more problems", name, len(probs)-i))
+			break
 		}
+		errs = append(errs, p.err(name, raw))
 	}
-	if !slices.Contains(actions, rule.Action) {
-		return fmt.Errorf(".action: unknown action %q", rule.Action)
+	if len(errs) == 1 {
+		return errs[0]
 	}
-	for j, a := range rule.Args {
-		if a.Index > 5 {
-			return fmt.Errorf(".args[%d].index: %d (system calls have arguments 0 to 5)", j, a.Index)
-		}
-		if !slices.Contains(operators, a.Op) {
-			return fmt.Errorf(".args[%d].op: unknown operator %q", j, a.Op)
-		}
+	return errors.Join(errs...)
+}
+
+func (p problem) err(name string, raw []byte) error {
+	where := name
+	if p.off >= 0 {
+		line, col := position(raw, p.off)
+		where = fmt.Sprintf("%s:%d:%d", name, line, col)
 	}
-	return nil
+	if p.path == "" {
+		return fmt.Errorf("%s: %s", where, p.msg)
+	}
+	return fmt.Errorf("%s: %s: %s", where, p.path, p.msg)
+}
+
+// position turns a byte offset into a 1-based line and column (in bytes,
+// as compilers count them).
+func position(raw []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(raw)))
+	before := raw[:off]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
 }
