@@ -43,6 +43,12 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 			if spec.Process != nil {
 				spec.Process.NoNewPrivileges = true
 			}
+		case view.AddMaskedPaths:
+			if spec.Linux == nil {
+				spec.Linux = &specs.Linux{}
+			}
+			spec.Linux.MaskedPaths = append(spec.Linux.MaskedPaths, r.Paths...)
+			spec.Linux.ReadonlyPaths = append(spec.Linux.ReadonlyPaths, r.ReadonlyPaths...)
 		}
 	}
 }

@@ -35,7 +35,9 @@ const spec = `{"ociVersion":"1.2.0",
  "process":{"cwd":"/","noNewPrivileges":true,"user":{"uid":0,"gid":0},"capabilities":{"bounding":["CAP_CHOWN"],"effective":["CAP_CHOWN"]}},
  "mounts":[{"destination":"/h","type":"bind","source":"/","options":["rbind","rw"]}],
  "annotations":{"io.kubernetes.cri.container-name":"c1","io.kubernetes.cri.sandbox-name":"p1","io.kubernetes.cri.sandbox-namespace":"default"},
- "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"network"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}`
+ "linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"network"}],"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"},
+  "maskedPaths":["/proc/acpi","/proc/asound","/proc/interrupts","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/sys/firmware","/sys/devices/virtual/powercap","/proc/scsi"],
+  "readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}`
 
 func TestCheckExitCodes(t *testing.T) {
 	dir := t.TempDir()

@@ -55,6 +55,9 @@ type Env struct {
 	// their own errnoRet. containerd 2.2.x cannot: its NRI (v0.11.0)
 	// crashes on one, so such a profile is refused there, not injected.
 	SeccompErrnoRet bool
+	// AppArmor and SELinux say whether the node enforces these LSMs; the
+	// runtime wrapper detects them.
+	AppArmor, SELinux bool
 }
 
 // Verdict is what enforce mode does about a finding.

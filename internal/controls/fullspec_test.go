@@ -104,3 +104,54 @@ func TestWorkingDir(t *testing.T) {
 	runTable(t, WorkingDir{}, []testCase{{name: "/proc/self/fd/7 refused", c: cwd("/proc/self/fd/7"),
 		want: []string{"working-directory: process.cwd = /proc/self/fd/7: working directory inside a file descriptor table (CVE-2024-21626)"}}})
 }
+
+func TestMaskedPaths(t *testing.T) {
+	full := func(p *view.Process) {
+		p.MaskedPaths = append([]string{}, DefaultMaskedPaths...)
+		p.ReadonlyPaths = append([]string{}, DefaultReadonlyPaths...)
+	}
+	runTable(t, MaskedPaths{}, []testCase{
+		{name: "defaults present pass", c: withProcess(full)},
+		{name: "procMount Unmasked restored", c: withProcess(func(p *view.Process) { full(p); p.MaskedPaths = nil }),
+			want: []string{"masked-paths: linux.maskedPaths = /proc/acpi and 11 more missing"}, verdicts: []Verdict{Rewrite}},
+		{name: "one read-only path missing", c: withProcess(func(p *view.Process) { full(p); p.ReadonlyPaths = p.ReadonlyPaths[1:] }),
+			want: []string{"linux.maskedPaths = /proc/bus missing"}},
+	})
+	c := withProcess(func(p *view.Process) { p.MaskedPaths, p.ReadonlyPaths = nil, nil })
+	f := MaskedPaths{}.Check(c, loadControls(t, ""), testEnv())
+	c.Apply(*f[0].Rewrite)
+	if got := (MaskedPaths{}).Check(c, loadControls(t, ""), testEnv()); len(got) != 0 {
+		t.Fatalf("after the rewrite nothing is missing: %s", texts(got))
+	}
+}
+
+func TestRunAsRoot(t *testing.T) {
+	on := "runAsRoot:\n  mode: enforce\n"
+	runTable(t, RunAsRoot{}, []testCase{
+		{name: "root refused when on", policy: on, c: withProcess(nil),
+			want: []string{"run-as-root: process.user.uid = 0: runs as root in the node's user namespace, by rule runAsRoot.mode (test.yaml:5)"}},
+		{name: "non-root passes", policy: on, c: withProcess(func(p *view.Process) { p.UID = 1000 })},
+		{name: "root in a user namespace passes", policy: on, c: withProcess(func(p *view.Process) { p.UserNamespace = true })},
+		{name: "sandboxes are the runtime's", policy: on, c: func() *view.Container { c := withProcess(nil); c.Sandbox = true; return c }()},
+	})
+}
+
+func TestLSM(t *testing.T) {
+	s := loadControls(t, "")
+	c := withProcess(func(p *view.Process) { p.AppArmorProfile = "unconfined"; p.SELinuxLabel = "system_u:system_r:spc_t:s0" })
+	if got := (LSM{}).Check(c, s, &Env{}); len(got) != 0 {
+		t.Fatalf("a node without LSMs has nothing to opt out of: %s", texts(got))
+	}
+	got := LSM{}.Check(c, s, &Env{AppArmor: true})
+	if len(got) != 1 || got[0].Field != "process.apparmorProfile" || got[0].Value != "unconfined" {
+		t.Fatalf("apparmor: %s", texts(got))
+	}
+	got = LSM{}.Check(c, s, &Env{SELinux: true})
+	if len(got) != 1 || got[0].Value != "system_u:system_r:spc_t:s0" {
+		t.Fatalf("selinux: %s", texts(got))
+	}
+	c.Process.AppArmorProfile, c.Process.SELinuxLabel = "cri-containerd.apparmor.d", "system_u:system_r:container_t:s0:c1,c2"
+	if got := (LSM{}).Check(c, s, &Env{AppArmor: true, SELinux: true}); len(got) != 0 {
+		t.Fatalf("confined container: %s", texts(got))
+	}
+}

@@ -15,6 +15,9 @@ var All = []Control{
 	ReadOnlyRoot{},
 	NoNewPrivileges{},
 	WorkingDir{},
+	MaskedPaths{},
+	RunAsRoot{},
+	LSM{},
 }
 
 // ByID returns the control with the given ID, or nil.

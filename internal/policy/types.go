@@ -33,6 +33,9 @@ type Controls struct {
 	ReadOnlyRoot    ReadOnlyRoot    `yaml:"readOnlyRootFilesystem"`
 	NoNewPrivileges NoNewPrivileges `yaml:"noNewPrivileges"`
 	WorkingDir      WorkingDir      `yaml:"workingDirectory"`
+	MaskedPaths     MaskedPaths     `yaml:"maskedPaths"`
+	RunAsRoot       RunAsRoot       `yaml:"runAsRoot"`
+	LSM             LSM             `yaml:"lsm"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -129,6 +132,24 @@ type NoNewPrivileges struct {
 // WorkingDir refuses working directories that reach a host file
 // descriptor (the CVE-2024-21626 shape).
 type WorkingDir struct {
+	Mode Setting[Mode] `yaml:"mode"`
+}
+
+// MaskedPaths restores the runtime's masked and read-only /proc and /sys
+// paths when a spec strips them (procMount: Unmasked).
+type MaskedPaths struct {
+	Mode Setting[Mode] `yaml:"mode"`
+}
+
+// RunAsRoot refuses processes that run as uid 0 outside a user
+// namespace. Off by default: most images still run as root.
+type RunAsRoot struct {
+	Mode Setting[Mode] `yaml:"mode"`
+}
+
+// LSM refuses containers that opt out of the node's AppArmor or SELinux
+// confinement.
+type LSM struct {
 	Mode Setting[Mode] `yaml:"mode"`
 }
 

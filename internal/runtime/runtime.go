@@ -65,6 +65,7 @@ func guardCreate(cfg Config, inv invocation) string {
 		return "nri-guard-runc: refused: cannot load the node policy: " + oneLine(err.Error())
 	}
 	env.DeviceRemoval, env.SeccompErrnoRet = true, true
+	env.AppArmor, env.SELinux = nodeLSMs()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker()})
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
 	logDecision(cfg, &d, pol.Files, why)
@@ -161,4 +162,15 @@ func refuse(inv invocation, stderr io.Writer, msg string) int {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// nodeLSMs reports which LSMs the node enforces, as the kernel shows it.
+func nodeLSMs() (apparmor, selinux bool) {
+	if data, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
+		apparmor = strings.TrimSpace(string(data)) == "Y"
+	}
+	if data, err := os.ReadFile("/sys/fs/selinux/enforce"); err == nil {
+		selinux = strings.TrimSpace(string(data)) == "1"
+	}
+	return apparmor, selinux
 }

@@ -2,6 +2,7 @@ package view
 
 import (
 	"maps"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -94,11 +95,13 @@ func processFromSpec(spec *specs.Spec) *Process {
 	}
 	if spec.Linux != nil {
 		p.MaskedPaths, p.ReadonlyPaths = spec.Linux.MaskedPaths, spec.Linux.ReadonlyPaths
+		p.UserNamespace = slices.ContainsFunc(spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
 	}
 	if spec.Process == nil {
 		return p
 	}
 	p.NoNewPrivileges, p.Cwd, p.UID = spec.Process.NoNewPrivileges, spec.Process.Cwd, spec.Process.User.UID
+	p.AppArmorProfile, p.SELinuxLabel = spec.Process.ApparmorProfile, spec.Process.SelinuxLabel
 	if caps := spec.Process.Capabilities; caps != nil {
 		p.Capabilities = Capabilities{
 			Bounding: caps.Bounding, Effective: caps.Effective, Inheritable: caps.Inheritable,

@@ -28,6 +28,9 @@ const (
 	SetRootReadonly
 	// SetNoNewPrivileges sets no_new_privs.
 	SetNoNewPrivileges
+	// AddMaskedPaths adds Paths to the masked paths and ReadonlyPaths to
+	// the read-only ones.
+	AddMaskedPaths
 )
 
 // Rewrite is one requested change of the container.
@@ -39,6 +42,8 @@ type Rewrite struct {
 	// SeccompName says which profile Seccomp is, for people.
 	SeccompName string
 	Capability  string
+	// Paths and ReadonlyPaths are for AddMaskedPaths.
+	Paths, ReadonlyPaths []string
 }
 
 // Change is a rewrite spelled out for people: field, before, after.
@@ -67,6 +72,8 @@ func (r Rewrite) Describe() Change {
 		return Change{Field: "root.readonly", Before: "false", After: "true"}
 	case SetNoNewPrivileges:
 		return Change{Field: "process.noNewPrivileges", Before: "false", After: "true"}
+	case AddMaskedPaths:
+		return Change{Field: "linux.maskedPaths/readonlyPaths", Before: "(missing)", After: strings.Join(append(append([]string{}, r.Paths...), r.ReadonlyPaths...), ", ")}
 	}
 	return Change{Field: "?"}
 }
@@ -91,7 +98,7 @@ func (c *Container) Apply(r Rewrite) {
 		c.Devices = deleteWhere(c.Devices, func(d Device) bool { return d.Path == r.Device.Path })
 	case SetSeccomp:
 		c.Seccomp = Seccomp{State: SeccompCustom, Profile: r.Seccomp}
-	case DropCapability, SetRootReadonly, SetNoNewPrivileges:
+	case DropCapability, SetRootReadonly, SetNoNewPrivileges, AddMaskedPaths:
 		if c.Process != nil {
 			c.Process.apply(r)
 		}
@@ -109,6 +116,9 @@ func (p *Process) apply(r Rewrite) {
 		p.RootReadonly = true
 	case SetNoNewPrivileges:
 		p.NoNewPrivileges = true
+	case AddMaskedPaths:
+		p.MaskedPaths = append(slices.Clone(p.MaskedPaths), r.Paths...)
+		p.ReadonlyPaths = append(slices.Clone(p.ReadonlyPaths), r.ReadonlyPaths...)
 	}
 }
 

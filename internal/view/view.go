@@ -50,6 +50,12 @@ type Process struct {
 	RootReadonly    bool
 	MaskedPaths     []string
 	ReadonlyPaths   []string
+	// UserNamespace: the container has a user namespace of its own, so
+	// uid 0 inside is not root on the node.
+	UserNamespace bool
+	// AppArmorProfile and SELinuxLabel are the LSM settings, "" if unset.
+	AppArmorProfile string
+	SELinuxLabel    string
 }
 
 // Capabilities are the five capability sets of a process.
