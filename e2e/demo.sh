@@ -8,5 +8,5 @@ export CONTAINERD_VERSIONS="${CONTAINERD_VERSIONS:-v2.4.2}"
 bash e2e/setup.sh
 [ -x bin/nri-guard ] || make build
 E2E_DEMO=1 go test -tags e2e -count=1 -run '^TestDemo$' -v ./e2e/ 2>&1 \
-  | grep -vE '^(=== RUN|--- PASS|PASS|ok |e2e: )' || true
+  | grep -vE '^(=== RUN|--- PASS|PASS|ok |e2e: |[0-9]+ passed, [0-9]+ failed)' || true
 test "${PIPESTATUS[0]}" -eq 0

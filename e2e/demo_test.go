@@ -57,6 +57,10 @@ func TestDemo(t *testing.T) {
 	say("$ crictl exec %s grep Seccomp: /proc/1/status  ->  %s   (2 = filtered)", id[:12], strings.TrimSpace(status))
 	_, err = e.crictl("exec", id, "unshare", "-U", "true")
 	say("$ crictl exec %s unshare -U true  ->  %v", id[:12], firstLine(err))
+	capEff, _ := e.crictl("exec", id, "grep", "CapEff:", "/proc/1/status")
+	say("$ crictl exec %s grep CapEff: /proc/1/status  ->  %s   (CAP_NET_RAW dropped by the runtime wrapper)", id[:12], strings.TrimSpace(capEff))
+	_, err = e.crictl("exec", id, "touch", "/planted")
+	say("$ crictl exec %s touch /planted  ->  %s", id[:12], readOnlyResult(err))
 	say("decision log: %s", lastDecision(e, good.name))
 
 	say("\n== 2. An escape-shaped pod: it mounts the host's /run, where K3s keeps its containerd socket")
@@ -70,6 +74,13 @@ func TestDemo(t *testing.T) {
 	say("decision log: %s", lastDecision(e, bad.name))
 
 	say("\n== Tearing down (pods, containerd, nri-guard, mounts, bridge)")
+}
+
+func readOnlyResult(err error) string {
+	if err != nil && strings.Contains(err.Error(), "Read-only file system") {
+		return "failed: Read-only file system (root made read-only by the runtime wrapper)"
+	}
+	return firstLine(err)
 }
 
 func say(format string, args ...any) { fmt.Printf(format+"\n", args...) }

@@ -5,32 +5,48 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
 )
 
-// env is one real containerd (its own sockets, state and mount namespace
-// under a temporary root) with nri-guard attached.
+// env is one real containerd with its own sockets, state and mount
+// namespace under a temporary root, and nri-guard attached in one of the
+// modes: "external" (the test runs `nri-guard run`), "preregistered"
+// (containerd starts it from plugin_path) or "none" (no guard, and the
+// default validator requires nothing: proves the infrastructure alone).
 type env struct {
-	t        testing.TB
-	version  string
-	mode     string // external | preregistered
-	root     string
-	bin      string // containerd binaries
-	ctrd     *exec.Cmd
-	ctrdDone chan error
-	guard    *exec.Cmd
-	// guardDone is closed when the external guard process exits.
-	guardDone chan struct{}
+	t       testing.TB
+	version string
+	mode    string
+	policy  policyRef
+	root    string
+	token   string // names the bridge and the pods' cgroup parent
+	bin     string // containerd binaries of this version
+
+	holder  *proc // keeps the private mount namespace alive
+	ctrd    *proc
+	guard   *proc
+	plugins []*proc // extra external plugins (nridump)
+
 	crictlCfg string
+	closeOnce sync.Once
+}
+
+// policyRef is what the guard is started with.
+type policyRef struct {
+	File string // policy file
+	Dir  string // drop-in directory, may be empty
 }
 
 func (e *env) path(parts ...string) string {
@@ -39,18 +55,26 @@ func (e *env) path(parts ...string) string {
 
 func (e *env) decisionLog() string { return e.path("decisions.jsonl") }
 
-// newEnv starts containerd version v with nri-guard in mode. Everything
-// is torn down by t.Cleanup, also when the test fails.
+// newEnv starts containerd version v with nri-guard in mode and the e2e
+// default policy.
 func newEnv(t testing.TB, v, mode string) *env {
 	t.Helper()
-	root, err := os.MkdirTemp("", "nrig-")
-	if err != nil {
-		t.Fatal(err)
+	return newEnvWith(t, v, mode, defaultPolicy)
+}
+
+// newEnvWith starts an environment. Everything is torn down by
+// t.Cleanup, also when the test fails, and by TestMain on a signal.
+func newEnvWith(t testing.TB, v, mode string, pol policyRef) *env {
+	t.Helper()
+	if stopping.Load() {
+		t.Fatal("the run is being torn down")
 	}
-	e := &env{t: t, version: v, mode: mode, root: root, bin: filepath.Join(cacheDir, "containerd-"+v)}
-	t.Cleanup(e.close)
-	registerCleanup(e.close)
+	e := &env{t: t, version: v, mode: mode, policy: pol, bin: filepath.Join(cacheDir, "containerd-"+v)}
+	e.makeRoot()
+	t.Cleanup(func() { e.close(t.Errorf) })
+	registerCleanup(func() { e.close(func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) }) })
 	e.writeConfig()
+	e.startNamespace()
 	if mode == "external" {
 		e.startGuard()
 	}
@@ -58,6 +82,25 @@ func newEnv(t testing.TB, v, mode string) *env {
 	e.importImages()
 	e.waitGuarded()
 	return e
+}
+
+// makeRoot creates the temporary root, named by a fresh token, and
+// records the owner so a later run can sweep it if this one is killed.
+func (e *env) makeRoot() {
+	for {
+		b := make([]byte, 3)
+		rand.Read(b)
+		e.token = hex.EncodeToString(b)
+		e.root = filepath.Join(os.TempDir(), "nrig-"+e.token)
+		err := os.Mkdir(e.root, 0o755)
+		if err == nil {
+			break
+		}
+		if !os.IsExist(err) {
+			e.t.Fatal(err)
+		}
+	}
+	must(e.t, os.WriteFile(e.path("owner"), []byte(ownerRecord()), 0o644))
 }
 
 var containerdConfig = template.Must(template.New("cfg").Parse(`version = 3
@@ -76,16 +119,19 @@ temp = '{{.Root}}/tmp'
   [plugins.'io.containerd.cri.v1.runtime']
     enable_selinux = false
     disable_apparmor = true
+    # root here lacks CAP_SYS_RESOURCE: without this, sandboxes fail to start.
     restrict_oom_score_adj = true
     [plugins.'io.containerd.cri.v1.runtime'.containerd]
       default_runtime_name = 'runc'
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
         runtime_type = 'io.containerd.runc.v2'
         [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          # nri-guard-runc (which then runs the pinned runc), or runc itself
+          # when no guard is attached.
           BinaryName = '{{.Runc}}'
           SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ['/usr/lib/cni']
+      bin_dirs = ['{{.CNIBin}}']
       conf_dir = '{{.Root}}/cni'
   [plugins.'io.containerd.grpc.v1.cri']
     disable_tcp_service = true
@@ -104,64 +150,122 @@ temp = '{{.Root}}/tmp'
     plugin_request_timeout = '2s'
     disable_connections = false
 {{- if .Validator}}
+    # Fail closed: no container is created while nri-guard is not connected.
     [plugins.'io.containerd.nri.v1.nri'.default_validator]
       enable = true
-      required_plugins = ['nri-guard']
+      required_plugins = [{{if .Required}}'nri-guard'{{end}}]
 {{- end}}
 `))
 
 // An isolated bridge: no address on the host, no gateway, no masquerade,
-// addresses from the benchmarking range; pods can reach nothing.
+// no routes, addresses from the benchmarking range. CRI insists on an
+// eth0 with an address, so loopback alone does not do; this way pods get
+// one and still reach nothing.
 const cniConfig = `{"cniVersion": "1.0.0", "name": "nrig", "plugins": [
-  {"type": "bridge", "bridge": "nrig0", "isGateway": false, "ipMasq": false,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": "198.18.0.0/24"}]], "dataDir": "%s"}},
+  {"type": "bridge", "bridge": %q, "isGateway": false, "ipMasq": false, "hairpinMode": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "198.18.0.0/24"}]], "dataDir": %q}},
   {"type": "loopback"}]}`
 
 func (e *env) writeConfig() {
-	for _, d := range []string{"cni", "nri/plugins", "nri/conf.d", "logs", "ov"} {
+	for _, d := range []string{"cni", "nri/plugins", "nri/conf.d", "pods", "ov"} {
 		must(e.t, os.MkdirAll(e.path(d), 0o755))
 	}
 	var cfg bytes.Buffer
 	must(e.t, containerdConfig.Execute(&cfg, map[string]any{
-		"Root": e.root, "Runc": runcBin, "Validator": hasValidator(e.version),
+		"Root": e.root, "Runc": e.runtimeBinary(), "CNIBin": cniBinDir,
+		"Validator": hasValidator(e.version), "Required": e.mode != "none",
 	}))
-	must(e.t, os.WriteFile(e.path("config.toml"), cfg.Bytes(), 0o644))
-	must(e.t, os.WriteFile(e.path("cni", "10-nrig.conflist"), []byte(fmt.Sprintf(cniConfig, e.path("cni-ipam"))), 0o644))
+	e.writeFile("config.toml", cfg.String())
+	e.writeFile("cni/10-nrig.conflist", fmt.Sprintf(cniConfig, bridgeName(e.token), e.path("cni-ipam")))
 	e.crictlCfg = e.path("crictl.yaml")
-	must(e.t, os.WriteFile(e.crictlCfg, []byte(fmt.Sprintf("runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 20\n", e.path("containerd.sock"), e.path("containerd.sock"))), 0o644))
+	sock := "unix://" + e.path("containerd.sock")
+	e.writeFile("crictl.yaml", fmt.Sprintf("runtime-endpoint: %s\nimage-endpoint: %s\ntimeout: 20\n", sock, sock))
+	if e.mode != "none" {
+		e.writeFile("runtime.yaml", fmt.Sprintf("runc: %s\npolicy: %s\npolicyDir: %s\ndecisionLog: %s\nrecordKey: %s\n",
+			runcBin, e.policy.File, e.policy.Dir, e.decisionLog(), e.recordKey()))
+	}
 	if e.mode == "preregistered" {
 		must(e.t, copyFile(guardBin, e.path("nri/plugins/10-nri-guard")))
-		conf := fmt.Sprintf("policy: %s\npolicyDir: %s\ndecisionLog: %s\nlogFile: %s\n", policyFile, policyDir, e.decisionLog(), e.path("nri-guard.log"))
-		must(e.t, os.WriteFile(e.path("nri/conf.d/10-nri-guard.conf"), []byte(conf), 0o644))
+		conf := fmt.Sprintf("policy: %s\npolicyDir: %s\ndecisionLog: %s\nlogFile: %s\nrecordKey: %s\n",
+			e.policy.File, e.policy.Dir, e.decisionLog(), e.path("nri-guard.log"), e.recordKey())
+		e.writeFile("nri/conf.d/10-nri-guard.conf", conf)
 	}
 }
 
+// recordKey is the key with which the plugin signs the decision records
+// the wrapper verifies.
+func (e *env) recordKey() string { return e.path("record.key") }
+
+// runtimeBinary is what containerd runs as runc: the guard's runtime
+// wrapper whenever the guard is attached.
+func (e *env) runtimeBinary() string {
+	if e.mode == "none" {
+		return runcBin
+	}
+	return wrapperBin
+}
+
+func (e *env) writeFile(rel, content string) {
+	must(e.t, os.WriteFile(e.path(rel), []byte(content), 0o644))
+}
+
 // hasValidator: containerd 2.2 brought NRI validation and the default
-// validator; 2.0/2.1 know neither.
+// validator; 2.0 and 2.1 know neither and reject the table.
 func hasValidator(v string) bool {
 	return !strings.HasPrefix(v, "v2.0.") && !strings.HasPrefix(v, "v2.1.")
 }
 
-// startContainerd runs containerd in its own mount namespace with
-// overlays over /var and /run: containerd creates missing hostPath
-// directories (/var/lib/rancher/k3s, /run/k3s/...) and those must not
-// land on the machine. Everything vanishes with the namespace.
-func (e *env) startContainerd() {
-	script := `set -e
-for d in var run; do
-  mkdir -p "$ROOT/ov/$d/up" "$ROOT/ov/$d/work"
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$ROOT/ov/$d/up,workdir=$ROOT/ov/$d/work" "/$d"
+// overlaid are the host directories containerd sees through overlays
+// whose upper layers live in the root: it creates missing hostPath
+// directories (/var/lib/rancher/k3s/..., /run/k3s/...) and those must not
+// land on the machine.
+var overlaid = []string{"/etc", "/var", "/run", "/opt"}
+
+const namespaceScript = `set -e
+for d in $DIRS; do
+  [ -d "$d" ] || continue
+  up="$ROOT/ov$d"
+  mkdir -p "$up/upper" "$up/work"
+  mount -t overlay overlay -o "lowerdir=$d,upperdir=$up/upper,workdir=$up/work" "$d"
 done
-exec "$BIN/containerd" --config "$ROOT/config.toml" --log-level debug`
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
-	cmd.Env = append(os.Environ(), "ROOT="+e.root, "BIN="+e.bin, "PATH="+e.bin+":"+os.Getenv("PATH"))
-	logf, err := os.Create(e.path("containerd.log"))
+echo ready
+exec "$PAUSE"`
+
+// startNamespace starts the process that owns the environment's private
+// mount namespace. containerd (also when restarted), its shims and the
+// plugins it starts all live in it; when the last of them exits, the
+// overlays and every mount containerd made vanish with it.
+func (e *env) startNamespace() {
+	for _, d := range overlaid {
+		if strings.HasPrefix(e.root, d+"/") {
+			e.t.Fatalf("temporary root %s lies under %s, which the suite overlays: set TMPDIR elsewhere", e.root, d)
+		}
+	}
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", namespaceScript)
+	cmd.Env = append(os.Environ(), "ROOT="+e.root, "DIRS="+strings.Join(overlaid, " "), "PAUSE="+pauseBin)
+	out, err := cmd.StdoutPipe()
 	must(e.t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	e.holder, err = startProc("mount namespace", cmd)
+	must(e.t, err)
+	if err := waitLine(out, "ready", 10*time.Second); err != nil {
+		e.t.Fatalf("private mount namespace: %v: %s", err, stderr.String())
+	}
+}
+
+// startContainerd runs containerd inside the environment's mount
+// namespace with the shim on PATH, and waits until it serves CRI.
+func (e *env) startContainerd() {
+	cmd := e.inNamespace(filepath.Join(e.bin, "containerd"), "--config", e.path("config.toml"), "--log-level", "debug")
+	// The shims inherit this environment and pass it to the wrapper.
+	cmd.Env = append(os.Environ(), "PATH="+e.bin+":"+os.Getenv("PATH"), "NRI_GUARD_RUNTIME_CONFIG="+e.path("runtime.yaml"))
+	logf, err := os.OpenFile(e.path("containerd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	must(e.t, err)
+	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	must(e.t, cmd.Start())
-	e.ctrd, e.ctrdDone = cmd, make(chan error, 1)
-	go func() { e.ctrdDone <- cmd.Wait(); logf.Close() }()
+	e.ctrd, err = startProc("containerd", cmd)
+	must(e.t, err)
 	e.poll("containerd to serve CRI", 60*time.Second, func() bool {
 		_, err := e.crictl("info")
 		return err == nil
@@ -169,36 +273,44 @@ exec "$BIN/containerd" --config "$ROOT/config.toml" --log-level debug`
 }
 
 func (e *env) stopContainerd() {
-	if e.ctrd == nil {
-		return
+	if e.ctrd.stop(syscall.SIGTERM, 20*time.Second) {
+		e.t.Logf("containerd %s did not stop within 20s and was killed", e.version)
 	}
-	e.ctrd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-e.ctrdDone:
-	case <-time.After(20 * time.Second):
-		e.ctrd.Process.Kill()
-		<-e.ctrdDone
-	}
-	e.ctrd = nil
 }
 
+// inNamespace is a command that runs in the environment's mount
+// namespace.
+func (e *env) inNamespace(name string, args ...string) *exec.Cmd {
+	nsArg := fmt.Sprintf("--mount=/proc/%d/ns/mnt", e.holder.cmd.Process.Pid)
+	return exec.Command("nsenter", append([]string{nsArg, "--", name}, args...)...)
+}
+
+// startGuard runs nri-guard as an external plugin. It runs in the
+// environment's mount namespace too, so that a default path it might
+// still write to (/etc/nri-guard, /var/log/nri-guard) stays off the
+// machine.
 func (e *env) startGuard() {
-	cmd := exec.Command(guardBin, "run", "--policy", policyFile, "--policy-dir", policyDir,
+	cmd := e.inNamespace(guardBin, "run", "--policy", e.policy.File, "--record-key", e.recordKey(),
 		"--socket", e.path("nri.sock"), "--decision-log", e.decisionLog(), "--log-file", e.path("nri-guard.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	must(e.t, cmd.Start())
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	e.guard, e.guardDone = cmd, done
+	if e.policy.Dir != "" {
+		cmd.Args = append(cmd.Args, "--policy-dir", e.policy.Dir)
+	}
+	e.guard = e.startLogged("nri-guard", cmd)
+}
+
+// startLogged starts an external plugin with its output in the root.
+func (e *env) startLogged(name string, cmd *exec.Cmd) *proc {
+	out, err := os.OpenFile(e.path(name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	must(e.t, err)
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	p, err := startProc(name, cmd)
+	must(e.t, err)
+	return p
 }
 
 func (e *env) stopGuard(sig syscall.Signal) {
-	if e.guard == nil {
-		return
-	}
-	e.guard.Process.Signal(sig)
-	<-e.guardDone
-	e.guard = nil
+	e.guard.stop(sig, 10*time.Second)
 }
 
 // importImages loads the e2e pause and busybox images.
@@ -211,36 +323,65 @@ func (e *env) importImages() {
 	}
 }
 
-// waitGuarded waits until a probe container is created through the
-// guard: the decision log records it.
+// waitGuarded waits until creations pass through the guard: a probe
+// container's creation is in the decision log (created or refused, so a
+// strict policy does not stall it). Without a guard there is nothing to
+// wait for.
 func (e *env) waitGuarded() {
+	if e.mode == "none" {
+		return
+	}
 	e.poll("nri-guard to guard creations", 30*time.Second, func() bool {
 		p := e.newPod("probe", fmt.Sprintf("probe-%d", time.Now().UnixNano()), false)
 		defer p.remove()
-		if _, err := p.create(map[string]any{}); err != nil {
-			return false
-		}
-		return strings.Contains(readFile(e.decisionLog()), `"pod":"`+p.name+`"`)
+		p.create(map[string]any{})
+		return len(e.decisionsFor(p.name)) > 0
 	})
 }
 
-func (e *env) close() {
-	if e.root == "" {
+// close tears the environment down: pods, plugins, containerd, shims,
+// the mount namespace, cgroups, the bridge and the root. report gets
+// anything that had to be removed by force: a leak is a failure.
+func (e *env) close(report func(string, ...any)) {
+	e.closeOnce.Do(func() {
+		e.removePods(report)
+		for _, p := range append([]*proc{e.guard}, e.plugins...) {
+			p.stop(syscall.SIGTERM, 10*time.Second)
+		}
+		if e.ctrd.stop(syscall.SIGTERM, 20*time.Second) {
+			report("teardown: containerd %s did not stop within 20s and was killed", e.version)
+		}
+		// Shims exit once their pods are gone; give them a moment.
+		pollUntil(10*time.Second, func() bool { return len(pidsWithArg(e.root)) == 0 })
+		e.holder.stop(syscall.SIGTERM, 5*time.Second)
+		if found := removeLeftovers(e.root, e.token); len(found) > 0 {
+			failed.Add(1)
+			report("teardown of containerd %s (%s) left %s", e.version, e.root, strings.Join(found, "; "))
+		}
+		if os.Getenv("NRI_GUARD_E2E_KEEP") != "" {
+			fmt.Printf("e2e: kept %s\n", e.root)
+			return
+		}
+		os.RemoveAll(e.root)
+	})
+}
+
+// removePods removes every pod while containerd still serves. A second
+// pass catches pods whose creation was in flight during the first (an
+// interrupted run).
+func (e *env) removePods(report func(string, ...any)) {
+	if e.ctrd == nil || e.ctrd.exited() {
 		return
 	}
-	e.crictl("rmp", "-fa")
-	e.stopContainerd()
-	e.stopGuard(syscall.SIGTERM)
-	// Shims outlive containerd; rmp stopped their pods, so they exit, but
-	// do not leave one behind if a pod was stuck.
-	exec.Command("pkill", "-KILL", "-f", "containerd-shim-runc-v2 .*-address "+e.path("containerd.sock")).Run()
-	exec.Command("ip", "link", "del", "nrig0").Run()
-	if os.Getenv("NRI_GUARD_E2E_KEEP") == "" {
-		os.RemoveAll(e.root)
-	} else {
-		e.t.Logf("kept %s", e.root)
+	for range 3 {
+		if _, err := e.crictl("rmp", "-fa"); err != nil {
+			report("teardown %s: %v", e.version, err)
+			return
+		}
+		if out, err := e.crictl("pods", "-q"); err == nil && out == "" {
+			return
+		}
 	}
-	e.root = ""
 }
 
 // crictl runs crictl against this containerd.
@@ -250,23 +391,26 @@ func (e *env) crictl(args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, crictlBin, append([]string{"--config", e.crictlCfg}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		return stdout.String(), fmt.Errorf("crictl %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(stdout.String()), nil
 }
 
+// poll waits for ok, failing the test with the logs' tails after limit or
+// as soon as containerd has exited.
 func (e *env) poll(what string, limit time.Duration, ok func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %s waiting for %s; containerd log tail:\n%s\nnri-guard log tail:\n%s",
-				limit, what, tail(e.path("containerd.log"), 15), tail(e.path("nri-guard.log"), 10))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var dead bool
+	if pollUntil(limit, func() bool { dead = e.ctrd != nil && e.ctrd.exited(); return dead || ok() }) && !dead {
+		return
 	}
+	reason := "timed out after " + limit.String()
+	if dead {
+		reason = fmt.Sprintf("containerd exited (%v)", e.ctrd.err)
+	}
+	e.t.Fatalf("%s waiting for %s; containerd log tail:\n%s\nnri-guard log tail:\n%s",
+		reason, what, tail(e.path("containerd.log"), 15), tail(e.path("nri-guard.log"), 10))
 }
 
 // decisionsFor returns the decision log records of one pod.

@@ -2,22 +2,35 @@
 
 // Package e2e runs nri-guard against real containerd, runc and crictl:
 // kubelet-style CRI calls into containerd 2.x, through NRI, into runc.
-// Run it with `make e2e` (which installs the pinned tools first).
+// Run it with `make e2e` or e2e/run.sh (which install the pinned tools
+// first with e2e/setup.sh).
+//
+// Environment:
+//
+//	CONTAINERD_VERSIONS   containerd versions to run (default "v2.4.2 v2.2.9 v2.1.9")
+//	NRI_GUARD_E2E_MODES   how nri-guard is attached: external, preregistered,
+//	                      none (no guard; only cases marked infra run). Unset:
+//	                      the versions alternate between external and
+//	                      preregistered so one pass covers both; set: every
+//	                      version runs in every listed mode.
+//	NRI_GUARD_E2E_CACHE   where setup.sh put the tools
+//	NRI_GUARD_E2E_KEEP    keep each environment's temporary root for reading
 package e2e
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 type testingT interface {
@@ -28,54 +41,103 @@ type testingT interface {
 }
 
 var (
-	repoRoot     = mustAbs("..")
-	cacheDir     = envOr("NRI_GUARD_E2E_CACHE", filepath.Join(os.Getenv("HOME"), ".cache", "nri-guard-e2e"))
-	runcBin      = filepath.Join(cacheDir, "runc-v1.5.3", "runc")
-	crictlBin    = filepath.Join(cacheDir, "crictl-v1.37.0", "crictl")
-	guardBin     = filepath.Join(repoRoot, "bin", "nri-guard")
-	policyFile   = filepath.Join(repoRoot, "e2e", "policies", "policy.yaml")
-	policyDir    = filepath.Join(repoRoot, "e2e", "policies", "policy.d")
+	repoRoot  = mustAbs("..")
+	cacheDir  = envOr("NRI_GUARD_E2E_CACHE", filepath.Join(os.Getenv("HOME"), ".cache", "nri-guard-e2e"))
+	runcBin   = filepath.Join(cacheDir, "runc-v1.5.3", "runc")
+	crictlBin = filepath.Join(cacheDir, "crictl-v1.37.0", "crictl")
+	cniBinDir = envOr("NRI_GUARD_E2E_CNI_BIN", "/usr/lib/cni")
+
+	defaultPolicy = policyRef{
+		File: filepath.Join(repoRoot, "e2e", "policies", "policy.yaml"),
+		Dir:  filepath.Join(repoRoot, "e2e", "policies", "policy.d"),
+	}
+
+	// Set up by TestMain in workDir.
 	workDir      string
+	guardBin     string
+	wrapperBin   string // nri-guard-runc, containerd's runc BinaryName
+	pauseBin     string
+	nridumpBin   string
 	pauseImage   string
 	busyboxImage string
 
-	// versions and modes: each containerd version runs every case once,
-	// in one of the two ways users install the guard.
 	versions = strings.Fields(envOr("CONTAINERD_VERSIONS", "v2.4.2 v2.2.9 v2.1.9"))
+	modes    = strings.Fields(envOr("NRI_GUARD_E2E_MODES", "external preregistered"))
 
 	passed, failed atomic.Int64
+	// stopping is set once teardown of the whole run has begun (signal,
+	// timeout): no environment may start after that.
+	stopping atomic.Bool
 
 	cleanupMu sync.Mutex
 	cleanups  []func()
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Println("e2e: must run as root (containerd, mounts, network namespaces)")
 		os.Exit(1)
 	}
-	var err error
-	workDir, err = os.MkdirTemp("", "nrig-images-")
-	if err == nil {
-		err = buildImages()
-	}
-	if err != nil {
+	sweepStaleRoots()
+	if err := prepare(); err != nil {
 		fmt.Println("e2e setup:", err)
+		os.RemoveAll(workDir)
+		fmt.Println("0 passed, 1 failed")
 		os.Exit(1)
 	}
-	// Interrupted runs clean up too: stop containerd, pods and mounts.
+	stopOnSignal()
+	stopBeforeTimeout()
+	code := m.Run()
+	finish(code)
+}
+
+var finishing sync.Mutex
+
+// finish tears everything down and prints the summary as the last line.
+// A signal or the timeout may call it while the tests run; whoever comes
+// second waits for the first to exit the process.
+func finish(code int) {
+	stopping.Store(true)
+	finishing.Lock()
+	runCleanups()
+	os.RemoveAll(workDir)
+	if failed.Load() > 0 && code == 0 {
+		code = 1
+	}
+	fmt.Printf("%d passed, %d failed\n", passed.Load(), failed.Load())
+	os.Exit(code)
+}
+
+// stopOnSignal: an interrupted run still removes pods, containerd and
+// mounts.
+func stopOnSignal() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sigs
-		runCleanups()
-		os.Exit(130)
+		sig := <-sigs
+		fmt.Printf("e2e: %v: tearing down\n", sig)
+		failed.Add(1)
+		finish(130)
 	}()
-	code := m.Run()
-	runCleanups()
-	os.RemoveAll(workDir)
-	fmt.Printf("e2e: %d passed, %d failed\n", passed.Load(), failed.Load())
-	os.Exit(code)
+}
+
+// stopBeforeTimeout tears down shortly before go test's -timeout would
+// kill the binary without running any cleanup.
+func stopBeforeTimeout() {
+	f := flag.Lookup("test.timeout")
+	if f == nil {
+		return
+	}
+	limit, err := time.ParseDuration(f.Value.String())
+	if err != nil || limit <= time.Minute {
+		return
+	}
+	time.AfterFunc(limit-30*time.Second, func() {
+		fmt.Printf("e2e: -timeout %s nearly reached: tearing down\n", limit)
+		failed.Add(1)
+		finish(1)
+	})
 }
 
 func registerCleanup(f func()) {
@@ -93,41 +155,104 @@ func runCleanups() {
 	cleanups = nil
 }
 
-// buildImages writes the pause and busybox images with e2e/tools.
-func buildImages() error {
-	pauseBin := filepath.Join(workDir, "pause")
-	build := exec.Command("go", "build", "-o", pauseBin, "./e2e/tools/pause")
-	build.Dir, build.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building pause: %v\n%s", err, out)
+// prepare checks the tools and builds the binaries and images the
+// environments share.
+func prepare() error {
+	for _, bin := range []string{runcBin, crictlBin, filepath.Join(cniBinDir, "bridge")} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("%v (run e2e/setup.sh)", err)
+		}
 	}
-	pauseImage = filepath.Join(workDir, "pause.tar")
-	busyboxImage = filepath.Join(workDir, "busybox.tar")
-	args := []string{"--ref", "localhost/e2e/busybox:1", "--out", busyboxImage,
-		"--file", "/bin/busybox:/bin/busybox", "--dir", "/tmp", "--dir", "/data",
-		"--file", filepath.Join(repoRoot, "e2e", "tools", "passwd") + ":/etc/passwd", "--cmd", "/bin/sh"}
-	for _, applet := range []string{"sh", "sleep", "cat", "grep", "id", "touch", "ls", "echo", "mount", "unshare", "head"} {
-		args = append(args, "--symlink", "/bin/"+applet+":busybox")
+	var err error
+	if workDir, err = os.MkdirTemp("", "nrig-images-"); err != nil {
+		return err
 	}
-	for _, a := range [][]string{
-		{"--ref", "localhost/e2e/pause:1", "--out", pauseImage, "--file", pauseBin + ":/pause", "--entrypoint", "/pause"},
-		args,
-	} {
-		cmd := exec.Command("go", append([]string{"run", "./e2e/tools/mkimage"}, a...)...)
-		cmd.Dir = repoRoot
+	if err := os.WriteFile(filepath.Join(workDir, "owner"), []byte(ownerRecord()), 0o644); err != nil {
+		return err
+	}
+	if err := buildTools(); err != nil {
+		return err
+	}
+	if needsGuard() {
+		// A stale bin/ would test old code: say which binaries run.
+		for _, bin := range []string{guardBin, wrapperBin} {
+			if fi, err := os.Stat(bin); err == nil {
+				fmt.Printf("e2e: using %s (built %s)\n", bin, fi.ModTime().Format(time.DateTime))
+			}
+		}
+	}
+	return buildImages()
+}
+
+// buildTools builds the pause binary, the NRI dump plugin and, where
+// `make build` has not made them, nri-guard and nri-guard-runc into
+// workDir.
+func buildTools() error {
+	pauseBin = filepath.Join(workDir, "pause")
+	nridumpBin = filepath.Join(workDir, "nridump")
+	builds := [][2]string{{pauseBin, "./e2e/tools/pause"}, {nridumpBin, "./e2e/tools/nridump"}}
+	for _, b := range []struct {
+		bin *string
+		pkg string
+	}{{&guardBin, "nri-guard"}, {&wrapperBin, "nri-guard-runc"}} {
+		*b.bin = filepath.Join(repoRoot, "bin", b.pkg)
+		if _, err := os.Stat(*b.bin); err != nil && needsGuard() {
+			*b.bin = filepath.Join(workDir, b.pkg)
+			builds = append(builds, [2]string{*b.bin, "./plugin/" + b.pkg})
+		}
+	}
+	for _, b := range builds {
+		// As `make build`: nri_no_wasm keeps NRI's wasm plugin host out.
+		cmd := exec.Command("go", "build", "-tags", "nri_no_wasm", "-o", b[0], b[1])
+		cmd.Dir, cmd.Env = repoRoot, append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("mkimage %v: %v\n%s", a, err, out)
+			return fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
 		}
 	}
 	return nil
 }
 
-func modeFor(i int) string {
-	// Alternate so that every run covers both ways of installing.
-	if i%2 == 0 {
-		return "external"
+// needsGuard: some mode in the run attaches nri-guard.
+func needsGuard() bool {
+	for _, m := range modes {
+		if m != "none" {
+			return true
+		}
 	}
-	return "preregistered"
+	return false
+}
+
+// buildImages writes the pause and busybox images with e2e/tools/mkimage.
+func buildImages() error {
+	pauseImage = filepath.Join(workDir, "pause.tar")
+	busyboxImage = filepath.Join(workDir, "busybox.tar")
+	bb := []string{"--ref", "localhost/e2e/busybox:1", "--out", busyboxImage,
+		"--file", "/bin/busybox:/bin/busybox", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
+		"--file", filepath.Join(repoRoot, "e2e", "tools", "passwd") + ":/etc/passwd",
+		"--file", filepath.Join(repoRoot, "e2e", "tools", "group") + ":/etc/group",
+		"--user", "0:0", "--cmd", "/bin/sh"}
+	for _, applet := range busyboxApplets {
+		bb = append(bb, "--symlink", "/bin/"+applet+":busybox")
+	}
+	pause := []string{"--ref", "localhost/e2e/pause:1", "--out", pauseImage,
+		"--file", pauseBin + ":/pause", "--entrypoint", "/pause", "--user", "65534:65534"}
+	for _, args := range [][]string{pause, bb} {
+		cmd := exec.Command("go", append([]string{"run", "./e2e/tools/mkimage"}, args...)...)
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("mkimage %v: %v\n%s", args, err, out)
+		}
+	}
+	return nil
+}
+
+// busyboxApplets are linked into the busybox image: what cases use in
+// exec checks, and a shell's everyday tools.
+var busyboxApplets = []string{
+	"sh", "ash", "cat", "cp", "cut", "echo", "env", "false", "grep", "head", "hostname",
+	"id", "ip", "kill", "ln", "ls", "mkdir", "mount", "mv", "ps", "readlink", "rm",
+	"sed", "sleep", "stat", "tail", "test", "touch", "true", "umount", "uname", "unshare",
+	"wc", "wget", "nc", "nslookup", "ping",
 }
 
 func must(t testingT, err error) {
@@ -178,5 +303,3 @@ func copyFile(src, dst string) error {
 	}
 	return out.Close()
 }
-
-var _ = runtime.GOARCH

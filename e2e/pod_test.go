@@ -29,7 +29,10 @@ func (e *env) newPod(ns, name string, hostNetwork bool, extra ...map[string]any)
 		"log_directory": p.dir,
 		// Each container gets its own PID namespace, as kubelet does
 		// unless shareProcessNamespace is set: /proc/1 is the container's.
-		"linux": namespaceOptions(map[string]any{"pid": 1}),
+		"linux": merge(namespaceOptions(map[string]any{"pid": 1}),
+			// Every container of the environment lands below one cgroup
+			// parent, which teardown checks for leftover processes.
+			map[string]any{"cgroup_parent": cgroupParent(e.token)}),
 	}
 	if hostNetwork {
 		cfg = merge(cfg, map[string]any{"linux": namespaceOptions(map[string]any{"network": 2})})
@@ -54,7 +57,13 @@ func (p *pod) create(extra map[string]any) (string, error) {
 		"image":    map[string]any{"image": "localhost/e2e/busybox:1"},
 		"command":  []any{"sleep", "3600"},
 		"log_path": "c1.log",
-		"linux":    namespaceOptions(map[string]any{"pid": 1}),
+		"linux": map[string]any{"security_context": map[string]any{
+			"namespace_options": map[string]any{"pid": 1},
+			// kubelet always sends the runtime's default masked and
+			// read-only paths; crictl does not, so the suite does.
+			"masked_paths":   kubeletMaskedPaths,
+			"readonly_paths": kubeletReadonlyPaths,
+		}},
 	}
 	cfg = merge(cfg, extra)
 	writeJSON(p.e.t, filepath.Join(p.dir, "c1.json"), cfg)
@@ -66,6 +75,12 @@ func (p *pod) remove() {
 		p.e.crictl("rmp", "-f", p.id)
 	}
 }
+
+var (
+	kubeletMaskedPaths = []any{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}
+	kubeletReadonlyPaths = []any{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
 
 func namespaceOptions(opts map[string]any) map[string]any {
 	return map[string]any{"security_context": map[string]any{"namespace_options": opts}}

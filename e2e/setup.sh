@@ -11,6 +11,10 @@ CRICTL_VERSION=v1.37.0
 
 log() { echo "e2e setup: $*" >&2; }
 
+# What this run installed or found, printed at the end.
+REPORT=()
+note() { REPORT+=("$(printf '%-10s %-8s %-9s %s' "$1" "$2" "$3" "$4")"); }
+
 apt_packages() {
   local missing=()
   dpkg -s libseccomp-dev >/dev/null 2>&1 || missing+=(libseccomp-dev)
@@ -23,6 +27,9 @@ apt_packages() {
     log "apt-get install ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    note apt "" installed "${missing[*]}"
+  else
+    note apt "" present "libseccomp-dev busybox-static containernetworking-plugins iproute2 util-linux gcc"
   fi
 }
 
@@ -31,8 +38,12 @@ apt_packages() {
 # built from a throw-away module that requires them.
 install_containerd() {
   local v=$1 dir="$CACHE/containerd-$1"
-  if [ -x "$dir/containerd" ] && [ -x "$dir/containerd-shim-runc-v2" ] && [ -x "$dir/ctr" ]; then return; fi
+  if [ -x "$dir/containerd" ] && [ -x "$dir/containerd-shim-runc-v2" ] && [ -x "$dir/ctr" ]; then
+    note containerd "$v" present "$dir"
+    return
+  fi
   log "building containerd $v"
+  note containerd "$v" installed "$dir"
   local cmds=(containerd containerd-shim-runc-v2 ctr)
   local pkgs=("${cmds[@]/#/github.com/containerd/containerd/v2/cmd/}")
   if GOBIN="$dir" go install "${pkgs[@]/%/@$v}" 2>"$CACHE/install-$v.log"; then return; fi
@@ -49,15 +60,23 @@ install_containerd() {
   rm -rf "$mod"
 }
 
+# install_tool NAME VERSION PACKAGE [go install flags...]
+install_tool() {
+  local name=$1 v=$2 pkg=$3 dir="$CACHE/$1-$2"
+  shift 3
+  if [ -x "$dir/$name" ]; then
+    note "$name" "$v" present "$dir"
+    return
+  fi
+  log "building $name $v"
+  GOBIN="$dir" go install "$@" "$pkg@$v"
+  note "$name" "$v" installed "$dir"
+}
+
 install_tools() {
-  if [ ! -x "$CACHE/runc-$RUNC_VERSION/runc" ]; then
-    log "building runc $RUNC_VERSION"
-    CGO_ENABLED=1 GOBIN="$CACHE/runc-$RUNC_VERSION" go install -tags seccomp "github.com/opencontainers/runc@$RUNC_VERSION"
-  fi
-  if [ ! -x "$CACHE/crictl-$CRICTL_VERSION/crictl" ]; then
-    log "building crictl $CRICTL_VERSION"
-    GOBIN="$CACHE/crictl-$CRICTL_VERSION" go install "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
-  fi
+  # runc needs libseccomp (cgo) for seccomp filters.
+  install_tool runc "$RUNC_VERSION" github.com/opencontainers/runc -tags seccomp
+  install_tool crictl "$CRICTL_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
 }
 
 mkdir -p "$CACHE"
@@ -67,4 +86,5 @@ install_tools
 for v in $CONTAINERD_VERSIONS; do
   install_containerd "$v"
 done
-log "ready in $CACHE"
+log "ready in $CACHE:"
+printf '  %s\n' "${REPORT[@]}" >&2

@@ -99,18 +99,25 @@ func (rt Runtime) Unavailable() map[string]string {
 
 // Summary is the start-up line that tells an operator what this node gets.
 func (rt Runtime) Summary(unavailable map[string]string) string {
-	var active, off []string
+	var active, wrapper, off []string
 	for _, c := range controls.All {
-		id := c.Meta().ID
-		if why, ok := unavailable[id]; ok {
-			off = append(off, id+" ("+why+")")
-		} else {
-			active = append(active, id)
+		m := c.Meta()
+		why, unavailable := unavailable[m.ID]
+		switch {
+		case !unavailable:
+			active = append(active, m.ID)
+		case m.Needs == controls.CapFullSpec:
+			wrapper = append(wrapper, m.ID)
+		default:
+			off = append(off, m.ID+" ("+why+")")
 		}
 	}
 	s := fmt.Sprintf("runtime %s %s, NRI %s: active controls: %s", rt.Name, rt.Version, rt.NRIVersion, strings.Join(active, ", "))
 	if len(off) > 0 {
 		s += "; UNAVAILABLE on this runtime: " + strings.Join(off, "; ")
+	}
+	if len(wrapper) > 0 {
+		s += "; left to the runtime wrapper (NRI cannot see them): " + strings.Join(wrapper, ", ")
 	}
 	return s
 }

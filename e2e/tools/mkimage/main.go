@@ -17,6 +17,7 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,7 +41,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "output tar file")
 	flag.Var(&o.files, "file", "HOSTPATH:IMAGEPATH (repeatable)")
 	flag.Var(&o.links, "symlink", "IMAGEPATH:TARGET (repeatable)")
-	flag.Var(&o.dirs, "dir", "directory to create (repeatable)")
+	flag.Var(&o.dirs, "dir", "IMAGEPATH[:OCTALMODE] directory to create, mode 0755 unless given (repeatable)")
 	flag.Var(&o.entrypoint, "entrypoint", "entrypoint word (repeatable)")
 	flag.Var(&o.cmd, "cmd", "cmd word (repeatable)")
 	flag.Var(&o.env, "env", "KEY=VALUE (repeatable)")
@@ -145,24 +146,30 @@ func layer(o *options) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	made := map[string]bool{}
-	mkdirs := func(p string) error {
-		var parts []string
-		for d := path.Dir(p); d != "/" && d != "."; d = path.Dir(d) {
-			parts = append([]string{d}, parts...)
+	// mkdir writes directory d (and its missing parents, 0755) once.
+	var mkdir func(d string, mode int64) error
+	mkdir = func(d string, mode int64) error {
+		if d == "/" || d == "." || made[d] {
+			return nil
 		}
-		for _, d := range parts {
-			if made[d] {
-				continue
-			}
-			made[d] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(d, "/") + "/", Mode: 0o755, ModTime: epoch}); err != nil {
-				return err
-			}
+		if err := mkdir(path.Dir(d), 0o755); err != nil {
+			return err
 		}
-		return nil
+		made[d] = true
+		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(d, "/") + "/", Mode: mode, ModTime: epoch})
 	}
-	for _, d := range o.dirs {
-		if err := mkdirs(d + "/x"); err != nil {
+	mkdirs := func(p string) error { return mkdir(path.Dir(p), 0o755) }
+	for _, spec := range o.dirs {
+		d, modeText, hasMode := strings.Cut(spec, ":")
+		mode := int64(0o755)
+		if hasMode {
+			m, err := strconv.ParseInt(modeText, 8, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--dir %q: %v", spec, err)
+			}
+			mode = m
+		}
+		if err := mkdir(path.Clean(d), mode); err != nil {
 			return nil, err
 		}
 	}
