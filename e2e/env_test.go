@@ -181,13 +181,13 @@ func (e *env) writeConfig() {
 	sock := "unix://" + e.path("containerd.sock")
 	e.writeFile("crictl.yaml", fmt.Sprintf("runtime-endpoint: %s\nimage-endpoint: %s\ntimeout: 20\n", sock, sock))
 	if e.mode != "none" {
-		e.writeFile("runtime.yaml", fmt.Sprintf("runc: %s\npolicy: %s\npolicyDir: %s\ndecisionLog: %s\nrecordKey: %s\n",
-			runcBin, e.policy.File, e.policy.Dir, e.decisionLog(), e.recordKey()))
+		e.writeFile("runtime.yaml", fmt.Sprintf("runc: %s\npolicy: %s\npolicyDir: %s\ndecisionLog: %s\nrecordKey: %s\nlastGood: %s\n",
+			runcBin, e.policy.File, e.policy.Dir, e.decisionLog(), e.recordKey(), e.path("last-good")))
 	}
 	if e.mode == "preregistered" {
 		must(e.t, copyFile(guardBin, e.path("nri/plugins/10-nri-guard")))
-		conf := fmt.Sprintf("policy: %s\npolicyDir: %s\ndecisionLog: %s\nlogFile: %s\nrecordKey: %s\n",
-			e.policy.File, e.policy.Dir, e.decisionLog(), e.path("nri-guard.log"), e.recordKey())
+		conf := fmt.Sprintf("policy: %s\npolicyDir: %s\ndecisionLog: %s\nlogFile: %s\nrecordKey: %s\nlastGood: %s\nreloadInterval: 500ms\n",
+			e.policy.File, e.policy.Dir, e.decisionLog(), e.path("nri-guard.log"), e.recordKey(), e.path("last-good"))
 		e.writeFile("nri/conf.d/10-nri-guard.conf", conf)
 	}
 }
@@ -291,6 +291,7 @@ func (e *env) inNamespace(name string, args ...string) *exec.Cmd {
 // machine.
 func (e *env) startGuard() {
 	cmd := e.inNamespace(guardBin, "run", "--policy", e.policy.File, "--record-key", e.recordKey(),
+		"--last-good", e.path("last-good"), "--reload-interval", "500ms",
 		"--socket", e.path("nri.sock"), "--decision-log", e.decisionLog(), "--log-file", e.path("nri-guard.log"))
 	if e.policy.Dir != "" {
 		cmd.Args = append(cmd.Args, "--policy-dir", e.policy.Dir)

@@ -113,3 +113,10 @@ func TestPreRegisteredConfig(t *testing.T) {
 func regexpMatch(s, pattern string) bool {
 	return regexp.MustCompile(pattern).MatchString(s)
 }
+
+func TestPreRegisteredConfigDurations(t *testing.T) {
+	cfg, err := parsePreRegisteredConfig("reloadInterval: 500ms\nlastGood: /x\n")
+	if err != nil || cfg.ReloadInterval.Milliseconds() != 500 || cfg.LastGood != "/x" {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}

@@ -15,6 +15,7 @@ const (
 	DefaultDecisions = "/var/log/nri-guard/decisions.jsonl"
 	DefaultLogFile   = "/var/log/nri-guard/nri-guard.log"
 	DefaultRecordKey = "/etc/nri-guard/record.key"
+	DefaultLastGood  = "/var/lib/nri-guard/last-good"
 )
 
 // policyFlags are the flags every policy-reading subcommand takes.

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/containerd/log"
 	"github.com/containerd/nri/pkg/api"
@@ -18,6 +20,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/nriplugin"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
+	"github.com/nri-guard/nri-guard/internal/reload"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,6 +36,8 @@ func runExternal(args []string, stderr io.Writer) int {
 	logFile := fs.String("log-file", "", "log file (default: standard error)")
 	idx := fs.String("plugin-idx", "10", "NRI plugin index: order among plugins (validation runs after all of them)")
 	keyFile := fs.String("record-key", DefaultRecordKey, "key that signs decision records for the runtime wrapper (created, 0600, if missing)")
+	lastGood := fs.String("last-good", DefaultLastGood, "directory that keeps a copy of the last policy that loaded, for the runtime wrapper")
+	interval := fs.Duration("reload-interval", 2*time.Second, "how often to look for policy changes (0: never)")
 	level := fs.String("log-level", "info", "log level")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -64,9 +69,48 @@ func runExternal(args []string, stderr io.Writer) int {
 		Index:     *idx,
 		RecordKey: key,
 		Decisions: dl,
-		Configure: func(string) (*policy.Policy, *controls.Env, error) { return pf.load() },
+		Configure: func(string) (*policy.Policy, *controls.Env, error) { return loadAndKeep(&pf, *lastGood) },
 	})
-	return serve(p, nriplugin.Connection{SocketPath: *socket}, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	watch(ctx, p, &pf, *lastGood, *interval)
+	return serve(ctx, p, nriplugin.Connection{SocketPath: *socket}, stderr)
+}
+
+// loadAndKeep loads the policy and, when it loads, keeps a copy for the
+// runtime wrapper's fallback.
+func loadAndKeep(pf *policyFlags, lastGood string) (*policy.Policy, *controls.Env, error) {
+	pol, env, err := pf.load()
+	if err == nil && lastGood != "" {
+		if serr := reload.Snapshot(pol, lastGood); serr != nil {
+			log.L.WithError(serr).Warn("nri-guard: cannot keep a copy of the policy for the runtime wrapper")
+		}
+	}
+	return pol, env, err
+}
+
+// watch re-reads the policy when its files change. A policy that does
+// not load is logged with file and line and never replaces the one in
+// force.
+func watch(ctx context.Context, p *nriplugin.Plugin, pf *policyFlags, lastGood string, interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	w := &reload.Watcher{
+		File: pf.file, Dir: pf.dir, Interval: interval,
+		Apply: func(pol *policy.Policy, env *controls.Env) {
+			if lastGood != "" {
+				if err := reload.Snapshot(pol, lastGood); err != nil {
+					log.G(ctx).WithError(err).Warn("nri-guard: cannot keep a copy of the policy for the runtime wrapper")
+				}
+			}
+			p.Reload(ctx, pol, env)
+		},
+		Failed: func(err error) {
+			log.G(ctx).WithField("error", err.Error()).Error("nri-guard: the changed policy does not load; the last good policy stays in force")
+		},
+	}
+	go w.Run(ctx)
 }
 
 // preRegisteredConfig is the plugin's conf file, which containerd reads
@@ -78,6 +122,9 @@ type preRegisteredConfig struct {
 	LogFile     string `yaml:"logFile"`
 	LogLevel    string `yaml:"logLevel"`
 	RecordKey   string `yaml:"recordKey"`
+	LastGood    string `yaml:"lastGood"`
+	// ReloadInterval is a Go duration ("2s"); "0s" turns reloading off.
+	ReloadInterval time.Duration `yaml:"reloadInterval"`
 }
 
 // runPreRegistered runs nri-guard as started by containerd from its plugin
@@ -92,7 +139,11 @@ func runPreRegistered(stderr io.Writer) int {
 	// The key is learnt at Configure (from the conf file); the plugin holds
 	// the buffer it is copied into.
 	keyBuf := make([]byte, record.KeySize)
-	p := nriplugin.New(nriplugin.Options{
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var watchOnce sync.Once
+	var p *nriplugin.Plugin
+	p = nriplugin.New(nriplugin.Options{
 		Index:     os.Getenv(api.PluginIdxEnvVar),
 		RecordKey: keyBuf,
 		Decisions: dl,
@@ -115,14 +166,15 @@ func runPreRegistered(stderr io.Writer) int {
 			}
 			copy(keyBuf, key)
 			pf := policyFlags{file: cfg.Policy, dir: cfg.PolicyDir}
-			return pf.load()
+			watchOnce.Do(func() { watch(ctx, p, &pf, cfg.LastGood, cfg.ReloadInterval) })
+			return loadAndKeep(&pf, cfg.LastGood)
 		},
 	})
-	return serve(p, nriplugin.Connection{PreRegistered: true}, stderr)
+	return serve(ctx, p, nriplugin.Connection{PreRegistered: true}, stderr)
 }
 
 func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
-	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey}
+	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, ReloadInterval: 2 * time.Second}
 	if len(bytes.TrimSpace([]byte(text))) == 0 {
 		return cfg, nil
 	}
@@ -134,9 +186,7 @@ func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
 	return cfg, nil
 }
 
-func serve(p *nriplugin.Plugin, conn nriplugin.Connection, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func serve(ctx context.Context, p *nriplugin.Plugin, conn nriplugin.Connection, stderr io.Writer) int {
 	if err := p.Run(ctx, conn); err != nil {
 		log.G(ctx).WithError(err).Error("nri-guard: stopped")
 		fmt.Fprintln(stderr, "nri-guard:", err)

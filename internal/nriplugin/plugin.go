@@ -92,6 +92,18 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	return events, nil
 }
 
+// Reload installs a policy that loaded after a change of its files.
+// Requests in flight finish under the old one; the next one sees the new.
+func (p *Plugin) Reload(ctx context.Context, pol *policy.Policy, env *controls.Env) {
+	st := p.state.Load()
+	if st == nil {
+		return // not configured yet: Configure loads the files itself
+	}
+	env.Self, env.SeccompErrnoRet = p.name, st.runtime.SeccompErrnoRet
+	p.state.Store(&state{engine: engine.New(pol, env, st.runtime.Unavailable()), runtime: st.runtime, source: st.source})
+	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: policy reloaded")
+}
+
 // Synchronize reports running containers that break the policy. They
 // are left alone: stopping workloads is an operator's decision.
 func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {

@@ -24,6 +24,9 @@ type Config struct {
 	PolicyDir   string `yaml:"policyDir"`
 	DecisionLog string `yaml:"decisionLog"`
 	RecordKey   string `yaml:"recordKey"`
+	// LastGood is where the NRI plugin keeps a copy of the last policy
+	// that loaded; used when the live files do not load.
+	LastGood string `yaml:"lastGood"`
 }
 
 func loadConfig() (Config, string, error) {
@@ -34,6 +37,7 @@ func loadConfig() (Config, string, error) {
 	cfg := Config{
 		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
 		DecisionLog: "/var/log/nri-guard/decisions.jsonl", RecordKey: "/etc/nri-guard/record.key",
+		LastGood: "/var/lib/nri-guard/last-good",
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

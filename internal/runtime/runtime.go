@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/nri-guard/nri-guard/internal/apply"
+	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/loader"
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -60,7 +62,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	if err != nil {
 		return "nri-guard-runc: refused: cannot read the container's spec: " + err.Error()
 	}
-	pol, env, err := loader.Load(cfg.Policy, loader.ExistingDir(cfg.PolicyDir))
+	pol, env, fallback, err := loadPolicy(cfg)
 	if err != nil {
 		return "nri-guard-runc: refused: cannot load the node policy: " + oneLine(err.Error())
 	}
@@ -68,6 +70,9 @@ func guardCreate(cfg Config, inv invocation) string {
 	env.AppArmor, env.SELinux = nodeLSMs()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker()})
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
+	if fallback != "" {
+		why = strings.TrimPrefix(why+"; "+fallback, "; ")
+	}
 	logDecision(cfg, &d, pol.Files, why)
 	if d.Action == engine.Refuse {
 		return d.RefusalText()
@@ -80,6 +85,22 @@ func guardCreate(cfg Config, inv invocation) string {
 		return "nri-guard-runc: refused: cannot write the rewritten spec: " + err.Error()
 	}
 	return ""
+}
+
+// loadPolicy loads the live policy files, or, when they do not load (a
+// broken drop-in), the copy of the last good policy the NRI plugin keeps:
+// one bad file must not stop every container on the node. It says so in
+// fallback. With neither, it fails and the container is refused.
+func loadPolicy(cfg Config) (*policy.Policy, *controls.Env, string, error) {
+	pol, env, err := loader.Load(cfg.Policy, loader.ExistingDir(cfg.PolicyDir))
+	if err == nil || cfg.LastGood == "" {
+		return pol, env, "", err
+	}
+	pol, env, lgErr := loader.Load(filepath.Join(cfg.LastGood, "policy.yaml"), loader.ExistingDir(filepath.Join(cfg.LastGood, "policy.d")))
+	if lgErr != nil {
+		return nil, nil, "", err
+	}
+	return pol, env, "the policy files do not load (" + oneLine(err.Error()) + "); the last good policy was used", nil
 }
 
 // decide picks the settings the container runs under. An app container

@@ -226,3 +226,25 @@ func TestExecCannotRegainDroppedCapabilities(t *testing.T) {
 		t.Fatalf("exec capabilities %+v", p.Capabilities)
 	}
 }
+
+func TestBrokenPolicyFallsBackToTheLastGood(t *testing.T) {
+	f := newFixture(t)
+	f.writeSpec(t, appSpec("default"))
+	lastGood := filepath.Join(f.dir, "last-good")
+	os.MkdirAll(filepath.Join(lastGood, "policy.d"), 0o700)
+	os.WriteFile(filepath.Join(lastGood, "policy.yaml"), []byte(testPolicy), 0o600)
+	f.cfg.LastGood = lastGood
+	os.WriteFile(f.cfg.Policy, []byte(testPolicy+"defaultMode: loud\n"), 0o644)
+	if msg := f.create("c1"); msg != "" {
+		t.Fatalf("a broken policy with a last good copy must not refuse: %s", msg)
+	}
+	log, _ := os.ReadFile(f.cfg.DecisionLog)
+	if !strings.Contains(string(log), "the policy files do not load") || !strings.Contains(string(log), "the last good policy was used") {
+		t.Fatalf("decision log must say so: %s", log)
+	}
+	os.RemoveAll(lastGood)
+	f.writeSpec(t, appSpec("default"))
+	if msg := f.create("c2"); !strings.Contains(msg, "cannot load the node policy") {
+		t.Fatalf("without a last good copy it refuses: %q", msg)
+	}
+}
