@@ -12,7 +12,7 @@ FUZZTIME  ?= 30s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test lint unit fuzz bench e2e demo clean
+.PHONY: all build test lint unit fuzz bench e2e demo dist dist-check clean
 
 all: build
 
@@ -48,5 +48,15 @@ e2e: build
 demo: build
 	bash e2e/demo.sh
 
+# A root-filesystem overlay tarball for OS images, with a checksum file.
+dist: build
+	VERSION=$(VERSION) bash install/dist.sh
+
+# Two clean builds of the tarball must give the same checksum.
+dist-check:
+	rm -rf bin dist && $(MAKE) --no-print-directory dist >/dev/null && mv dist/*.sha256 /tmp/nri-guard-dist-1.sha256
+	rm -rf bin dist && $(MAKE) --no-print-directory dist >/dev/null
+	cmp /tmp/nri-guard-dist-1.sha256 dist/*.sha256 && echo "make dist is reproducible: $$(cut -d' ' -f1 dist/*.sha256)"
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
