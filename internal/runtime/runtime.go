@@ -38,7 +38,7 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	var msg string
 	switch inv.verb {
-	case "create", "run":
+	case "create", "run", "restore": // restore starts a container from a bundle too
 		msg = guardCreate(cfg, inv)
 	case "exec":
 		msg = guardExec(inv)

@@ -248,3 +248,17 @@ func TestBrokenPolicyFallsBackToTheLastGood(t *testing.T) {
 		t.Fatalf("without a last good copy it refuses: %q", msg)
 	}
 }
+
+func TestEveryVerbThatStartsABundleIsGuarded(t *testing.T) {
+	f := newFixture(t)
+	cfgPath := filepath.Join(f.dir, "runtime.yaml")
+	os.WriteFile(cfgPath, []byte("runc: /bin/true\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\n"), 0o644)
+	t.Setenv(ConfigEnv, cfgPath)
+	for _, verb := range []string{"create", "run", "restore"} {
+		f.writeSpec(t, appSpec("default", "CAP_SYS_ADMIN"))
+		var stderr strings.Builder
+		if code := Main([]string{"--log", f.logFile, verb, "--bundle", f.bundle, "c-" + verb}, &stderr); code != 1 || !strings.Contains(stderr.String(), "CAP_SYS_ADMIN") {
+			t.Errorf("runc %s with an added CAP_SYS_ADMIN: exit %d, %q", verb, code, stderr.String())
+		}
+	}
+}
