@@ -36,3 +36,17 @@ func TestHostNamespaces(t *testing.T) {
 		}), want: []string{"(set by NRI plugin 20-evil)"}},
 	})
 }
+
+func TestUserNamespaces(t *testing.T) {
+	withUserNS := func(c *view.Container) {
+		c.Namespaces = append(c.Namespaces, view.Namespace{Type: "user", Path: "/proc/4242/ns/user"})
+	}
+	runTable(t, UserNamespaces{}, []testCase{
+		{name: "pod in its own user namespace passes", c: ctr(withUserNS)},
+		{name: "pod in the node's user namespace refused", c: ctr(nil),
+			want: []string{"user-namespaces: linux.namespaces.user = (absent: host): runs in the node's user namespace, where uid 0 is root on the node, by rule userNamespaces.want (built-in default); set hostUsers: false in the pod spec"}},
+		{name: "joining the node's user namespace by path refused", c: ctr(func(c *view.Container) {
+			c.Namespaces = append(c.Namespaces, view.Namespace{Type: "user", Path: "/proc/1/ns/user", Host: true})
+		}), want: []string{"linux.namespaces.user = /proc/1/ns/user"}},
+	})
+}

@@ -18,6 +18,7 @@ var All = []Control{
 	MaskedPaths{},
 	RunAsRoot{},
 	LSM{},
+	UserNamespaces{},
 }
 
 // ByID returns the control with the given ID, or nil.

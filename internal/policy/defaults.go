@@ -67,6 +67,7 @@ func defaults() Document {
 			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
 			RunAsRoot:       RunAsRoot{Mode: set(Off)},
+			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
 		},
 	}
 }

@@ -36,6 +36,7 @@ type Controls struct {
 	MaskedPaths     MaskedPaths     `yaml:"maskedPaths"`
 	RunAsRoot       RunAsRoot       `yaml:"runAsRoot"`
 	LSM             LSM             `yaml:"lsm"`
+	UserNamespaces  UserNamespaces  `yaml:"userNamespaces"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -151,6 +152,15 @@ type RunAsRoot struct {
 // confinement.
 type LSM struct {
 	Mode Setting[Mode] `yaml:"mode"`
+}
+
+// UserNamespaces makes a user namespace the node's rule: uid 0 in a pod
+// then maps to an unprivileged node uid. Off by default.
+type UserNamespaces struct {
+	Mode Setting[Mode] `yaml:"mode"`
+	// Want is what enforce asks of a pod: "require" refuses a pod in the
+	// node's user namespace.
+	Want Setting[UserNSWant] `yaml:"want"`
 }
 
 // Exception gives matching workloads different control settings.

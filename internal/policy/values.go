@@ -109,6 +109,14 @@ var AllCapabilities = []string{
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 }
 
+// UserNSWant is what the userNamespaces control asks of a pod.
+type UserNSWant string
+
+// UserNSRequire refuses pods that run in the node's user namespace.
+const UserNSRequire UserNSWant = "require"
+
+func (UserNSWant) allowed() []string { return []string{"require"} }
+
 // HostPath is an absolute path on the node.
 type HostPath string
 
