@@ -38,6 +38,8 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/policy/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzDecide -fuzztime $(FUZZTIME) ./internal/engine/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzCheckParse -fuzztime $(FUZZTIME) ./internal/check/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
 
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/

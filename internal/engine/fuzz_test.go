@@ -24,10 +24,7 @@ var fuzzPolicies = []string{
 // a rewritten container, judged again, needs no further rewrite (the
 // rewrites really fix what they claim to fix).
 func FuzzDecide(f *testing.F) {
-	f.Add(uint8(0), []byte(`{"ociVersion":"1.2.0","mounts":[{"source":"/var/run/../run","destination":"/r","type":"bind","options":["rbind","rw"]}],"linux":{"namespaces":[{"type":"pid"}]}}`))
-	f.Add(uint8(1), []byte(`{"mounts":[{"source":"/","destination":"/h","options":["bind"]}],"linux":{"devices":[{"path":"/dev/mem","type":"c","major":1,"minor":1}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}}}`))
-	f.Add(uint8(2), []byte(`{"mounts":[{"source":"/var/log","destination":"/l","type":"bind","options":["rw"]}],"linux":{"sysctl":{"net.ipv4.tcp_syncookies":"1"}}}`))
-	f.Add(uint8(4), []byte(`{"annotations":{"io.kubernetes.cri.image-name":"docker.io/x:latest","io.kubernetes.cri.sandbox-uid":".."},"hooks":{"prestart":[{"path":"/x"}]}}`))
+	// The seed corpus is in testdata/fuzz/FuzzDecide.
 	engines := make([]*Engine, len(fuzzPolicies))
 	for i, p := range fuzzPolicies {
 		engines[i] = testEngine(f, p, nil)

@@ -32,7 +32,8 @@ type Record struct {
 	Exception string
 }
 
-var enc = base64.RawURLEncoding
+// Strict: one record has exactly one encoding (trailing bits must be zero).
+var enc = base64.RawURLEncoding.Strict()
 
 // Sign returns the annotation value for r.
 func Sign(key []byte, r Record) string {
@@ -61,9 +62,9 @@ func Verify(key []byte, containerID, value string) (Record, error) {
 	if len(parts) != 3 || parts[0] != version {
 		return Record{}, ErrMalformed
 	}
-	exc, err1 := enc.DecodeString(parts[1])
-	sum, err2 := enc.DecodeString(parts[2])
-	if err1 != nil || err2 != nil {
+	exc, ok1 := decode(parts[1])
+	sum, ok2 := decode(parts[2])
+	if !ok1 || !ok2 {
 		return Record{}, ErrMalformed
 	}
 	r := Record{ContainerID: containerID, Exception: string(exc)}
@@ -71,6 +72,14 @@ func Verify(key []byte, containerID, value string) (Record, error) {
 		return Record{}, ErrForged
 	}
 	return r, nil
+}
+
+// decode accepts only the canonical encoding, so a record has exactly one
+// valid spelling: Go's decoder would also take line breaks and non-zero
+// trailing bits.
+func decode(part string) ([]byte, bool) {
+	b, err := enc.DecodeString(part)
+	return b, err == nil && enc.EncodeToString(b) == part
 }
 
 // KeySize is the length of the signing key in bytes.

@@ -27,7 +27,8 @@ func TestSignVerify(t *testing.T) {
 		"exception swapped":      {key, "c1", "v1." + enc.EncodeToString([]byte("everything")) + "." + strings.Split(v, ".")[2], ErrForged},
 		"garbage":                {key, "c1", "v1.!!.??", ErrMalformed},
 		"future version":         {key, "c1", "v2" + v[2:], ErrMalformed},
-		"truncated":              {key, "c1", v[:len(v)-4], ErrForged},
+		"truncated":              {key, "c1", v[:len(v)-4], ErrMalformed},
+		"line break inside":      {key, "c1", "v1.\n" + v[3:], ErrMalformed},
 	}
 	for name, tc := range cases {
 		if _, err := Verify(tc.key, tc.id, tc.value); !errors.Is(err, tc.want) {
