@@ -20,13 +20,3 @@ var All = []Control{
 	LSM{},
 	UserNamespaces{},
 }
-
-// ByID returns the control with the given ID, or nil.
-func ByID(id string) Control {
-	for _, c := range All {
-		if c.Meta().ID == id {
-			return c
-		}
-	}
-	return nil
-}

@@ -23,6 +23,10 @@ func (WorkingDir) Meta() Meta {
 
 var fdDir = regexp.MustCompile(`^/proc/(self|thread-self|[0-9]+)(/task/[0-9]+)?/fd(/|$)`)
 
+// WorkingDirProblem is how a refusal describes such a directory, on
+// create and on exec alike.
+const WorkingDirProblem = "working directory inside a file descriptor table (CVE-2024-21626)"
+
 // BadWorkingDir reports whether cwd reaches into a file descriptor table.
 func BadWorkingDir(cwd string) bool {
 	return fdDir.MatchString(policy.CleanHostPath(cwd))
@@ -34,7 +38,7 @@ func (WorkingDir) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding
 	}
 	return []Finding{{
 		Control: "working-directory", Field: "process.cwd", Value: c.Process.Cwd,
-		Problem: "working directory inside a file descriptor table (CVE-2024-21626)",
+		Problem: WorkingDirProblem,
 		Rule:    "workingDirectory.mode", Source: s.WorkingDir.Mode.Source,
 		Verdict: Refuse, Fix: "set workingDir to a path in the image",
 	}}

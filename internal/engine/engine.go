@@ -148,9 +148,6 @@ func WorkloadName(c *view.Container) string {
 	return c.Pod.Namespace + "/" + c.Pod.Name + "/" + c.Name
 }
 
-// Unavailable reports the controls this engine skips and why.
-func (e *Engine) Unavailable() map[string]string { return e.unavailable }
-
 func workloadOf(c *view.Container) policy.Workload {
 	return policy.Workload{
 		Namespace: c.Pod.Namespace,

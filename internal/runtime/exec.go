@@ -21,7 +21,7 @@ func guardExec(inv invocation) string {
 	procPath := inv.local("--process", "-p")
 	if procPath == "" {
 		if cwd := inv.local("--cwd"); controls.BadWorkingDir(cwd) {
-			return "nri-guard-runc: refused exec in " + inv.containerID() + ": working-directory: --cwd = " + cwd + ": working directory inside a file descriptor table (CVE-2024-21626)"
+			return cwdRefusal(inv, "--cwd", cwd)
 		}
 		return ""
 	}
@@ -34,7 +34,7 @@ func guardExec(inv invocation) string {
 		return "nri-guard-runc: refused exec: bad process spec: " + err.Error()
 	}
 	if controls.BadWorkingDir(p.Cwd) {
-		return "nri-guard-runc: refused exec in " + inv.containerID() + ": working-directory: process.cwd = " + p.Cwd + ": working directory inside a file descriptor table (CVE-2024-21626)"
+		return cwdRefusal(inv, "process.cwd", p.Cwd)
 	}
 	bounding, ok := containerBounding(inv)
 	if !ok || p.Capabilities == nil {
@@ -50,6 +50,10 @@ func guardExec(inv invocation) string {
 		}
 	}
 	return ""
+}
+
+func cwdRefusal(inv invocation, field, cwd string) string {
+	return "nri-guard-runc: refused exec in " + inv.containerID() + ": working-directory: " + field + " = " + cwd + ": " + controls.WorkingDirProblem
 }
 
 // narrowCapabilities removes from every set what bounding lacks and

@@ -66,7 +66,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	if err != nil {
 		return "nri-guard-runc: refused: cannot load the node policy: " + oneLine(err.Error())
 	}
-	env.DeviceRemoval, env.SeccompErrnoRet = true, true
+	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker()})
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
