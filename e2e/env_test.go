@@ -181,8 +181,8 @@ func (e *env) writeConfig() {
 	sock := "unix://" + e.path("containerd.sock")
 	e.writeFile("crictl.yaml", fmt.Sprintf("runtime-endpoint: %s\nimage-endpoint: %s\ntimeout: 20\n", sock, sock))
 	if e.mode != "none" {
-		e.writeFile("runtime.yaml", fmt.Sprintf("runc: %s\npolicy: %s\npolicyDir: %s\ndecisionLog: %s\nrecordKey: %s\nlastGood: %s\n",
-			runcBin, e.policy.File, e.policy.Dir, e.decisionLog(), e.recordKey(), e.path("last-good")))
+		e.writeFile("runtime.yaml", fmt.Sprintf("runc: %s\npolicy: %s\npolicyDir: %s\ndecisionLog: %s\nrecordKey: %s\nlastGood: %s\nuserNamespacePool: {state: %s, first: %d, count: 64}\n",
+			runcBin, e.policy.File, e.policy.Dir, e.decisionLog(), e.recordKey(), e.path("last-good"), e.path("userns", "pool.json"), poolFirst))
 	}
 	if e.mode == "preregistered" {
 		must(e.t, copyFile(guardBin, e.path("nri/plugins/10-nri-guard")))

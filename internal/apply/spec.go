@@ -49,6 +49,9 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 			}
 			spec.Linux.MaskedPaths = append(spec.Linux.MaskedPaths, r.Paths...)
 			spec.Linux.ReadonlyPaths = append(spec.Linux.ReadonlyPaths, r.ReadonlyPaths...)
+		case view.SetUserNamespace:
+			// Needs the node's id pool and the pod's sandbox: the runtime
+			// wrapper applies it (internal/runtime/userns.go).
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package controls
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/policy"
@@ -133,6 +134,14 @@ func TestRunAsRoot(t *testing.T) {
 		{name: "non-root passes", policy: on, c: withProcess(func(p *view.Process) { p.UID = 1000 })},
 		{name: "root in a user namespace passes", policy: on, c: withProcess(func(p *view.Process) { p.UserNamespace = true })},
 		{name: "sandboxes are the runtime's", policy: on, c: func() *view.Container { c := withProcess(nil); c.Sandbox = true; return c }()},
+		{name: "remapped into a user namespace", policy: on + "  action: remap\n", c: withProcess(nil),
+			want:     []string{"run-as-root: process.user.uid = 0: runs as root in the node's user namespace (moved into a user namespace of the pod's own), by rule runAsRoot.action (test.yaml:6)"},
+			verdicts: []Verdict{Rewrite}},
+		{name: "remap refused in the node's pid namespace", policy: on + "  action: remap\n", c: func() *view.Container {
+			c := withProcess(nil)
+			c.Namespaces = slices.DeleteFunc(c.Namespaces, func(ns view.Namespace) bool { return ns.Type == "pid" })
+			return c
+		}(), want: []string{"shares the node's pid namespace, so it cannot be given a user namespace, by rule runAsRoot.action (test.yaml:6); run the pod without host namespaces, or add an exception for this pod that sets runAsRoot.mode: off"}, verdicts: []Verdict{Refuse}},
 	})
 }
 

@@ -1,6 +1,7 @@
 package controls
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/view"
@@ -48,5 +49,32 @@ func TestUserNamespaces(t *testing.T) {
 		{name: "joining the node's user namespace by path refused", c: ctr(func(c *view.Container) {
 			c.Namespaces = append(c.Namespaces, view.Namespace{Type: "user", Path: "/proc/1/ns/user", Host: true})
 		}), want: []string{"linux.namespaces.user = /proc/1/ns/user"}},
+		{name: "enable: NRI cannot set mappings, the wrapper does", policy: enable, c: ctr(nil)},
+		{name: "enable: a full spec gets the pod's user namespace", policy: enable, c: withProcess(nil),
+			want:     []string{"user-namespaces: linux.namespaces.user = (absent: host): runs in the node's user namespace, where uid 0 is root on the node (moved into a user namespace of the pod's own), by rule userNamespaces.want (test.yaml:6)"},
+			verdicts: []Verdict{Rewrite}},
+		{name: "enable: a pod in the node's network namespace is refused", policy: enable, c: func() *view.Container {
+			c := withProcess(nil)
+			c.Namespaces = slices.DeleteFunc(c.Namespaces, func(ns view.Namespace) bool { return ns.Type == "network" })
+			return c
+		}(), want: []string{"shares the node's network namespace, so it cannot be given a user namespace, by rule userNamespaces.want (test.yaml:6); run the pod without host namespaces, or add an exception for this pod that sets userNamespaces.mode: off"},
+			verdicts: []Verdict{Refuse}},
+		{name: "enable: a pod with hostUsers: false is left alone", policy: enable, c: func() *view.Container {
+			c := withProcess(nil)
+			withUserNS(c)
+			return c
+		}()},
 	})
+}
+
+const enable = "userNamespaces:\n  mode: enforce\n  want: enable\n"
+
+func TestUserNamespaceRewriteIsFinal(t *testing.T) {
+	s := loadControls(t, enable)
+	c := withProcess(nil)
+	f := UserNamespaces{}.Check(c, s, testEnv())
+	c.Apply(*f[0].Rewrite)
+	if got := (UserNamespaces{}).Check(c, s, testEnv()); len(got) != 0 || !c.Process.UserNamespace {
+		t.Fatalf("after the rewrite: %s (user namespace %v)", texts(got), c.Process.UserNamespace)
+	}
 }

@@ -5,18 +5,20 @@ import (
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
-// RunAsRoot refuses a process that runs as uid 0 in the node's user
-// namespace, where an escape lands as root on the node. Inside a user
-// namespace of its own, uid 0 maps to an unprivileged node uid and passes.
-// Off by default (most images run as root); the restricted preset turns
-// it on.
+// RunAsRoot acts on a process that runs as uid 0 in the node's user
+// namespace, where an escape lands as root on the node: it refuses the
+// container, or remaps it into a user namespace where uid 0 is an
+// unprivileged node uid. Inside a user namespace of its own, uid 0
+// passes. Off by default (most images run as root); the restricted
+// preset turns it on.
 type RunAsRoot struct{}
 
 func (RunAsRoot) Meta() Meta {
 	return Meta{
 		ID: "run-as-root", Key: "runAsRoot", Since: policy.APIVersion,
-		Description: "refuse uid 0 outside a user namespace",
+		Description: "refuse uid 0 outside a user namespace, or remap it into one",
 		Reads:       []string{"process.user.uid", "linux.namespaces.user"},
+		Rewrites:    []string{"linux.namespaces.user"},
 		Needs:       CapFullSpec,
 	}
 }
@@ -26,9 +28,15 @@ func (RunAsRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding 
 	if p == nil || c.Sandbox || p.UID != 0 || p.UserNamespace {
 		return nil
 	}
+	const problem = "runs as root in the node's user namespace"
+	if s.RunAsRoot.Action.Value == policy.RootRemap {
+		f := userNamespaceFinding(c, "run-as-root", problem, "runAsRoot.action", s.RunAsRoot.Action.Source, "runAsRoot.mode: off")
+		f.Field, f.Value = "process.user.uid", "0"
+		return []Finding{f}
+	}
 	return []Finding{{
 		Control: "run-as-root", Field: "process.user.uid", Value: "0",
-		Problem: "runs as root in the node's user namespace",
+		Problem: problem,
 		Rule:    "runAsRoot.mode", Source: s.RunAsRoot.Mode.Source, Verdict: Refuse,
 		Fix: "set runAsNonRoot/runAsUser to a non-zero uid, or hostUsers: false, or add an exception for this pod that sets runAsRoot.mode: off",
 	}}

@@ -5,31 +5,63 @@ import (
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
-// UserNamespaces refuses pods that run in the node's user namespace when
-// the policy requires one: a process that escapes as uid 0 then lands as
-// an unprivileged node uid instead of root. Kubernetes asks for one with
-// hostUsers: false, which containerd serves with idmapped image layers.
-// NRI shows a container's user namespace entry, so the plugin judges it;
-// the wrapper judges the pod sandbox, which NRI never shows.
+// UserNamespaces makes a user namespace the node's rule: a process that
+// escapes as uid 0 then lands as an unprivileged node uid instead of root.
+// "require" refuses a pod in the node's user namespace (Kubernetes asks
+// for one with hostUsers: false); NRI shows a container's user namespace,
+// so the plugin judges containers and the wrapper the sandbox, which NRI
+// never shows. "enable" gives the pod one; only the runtime wrapper can,
+// because NRI cannot set id mappings.
 type UserNamespaces struct{}
 
 func (UserNamespaces) Meta() Meta {
 	return Meta{
 		ID: "user-namespaces", Key: "userNamespaces", Since: policy.APIVersion,
-		Description: "require pods to run in a user namespace of their own",
+		Description: "require pods to run in a user namespace of their own, or give them one",
 		Reads:       []string{"linux.namespaces.user"},
+		Rewrites:    []string{"linux.namespaces.user", "linux.uidMappings", "linux.gidMappings"},
 	}
 }
 
 func (UserNamespaces) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	un := &s.UserNamespaces
-	if un.Want.Value != policy.UserNSRequire || !c.InHostNamespace("user") {
+	if !c.InHostNamespace("user") {
 		return nil
 	}
-	return []Finding{{
-		Control: "user-namespaces", Field: "linux.namespaces.user", Value: namespaceValue(c, "user"),
-		Problem: "runs in the node's user namespace, where uid 0 is root on the node",
-		Rule:    "userNamespaces.want", Source: un.Want.Source, Verdict: Refuse,
-		Fix: "set hostUsers: false in the pod spec, or add an exception for this pod that sets userNamespaces.mode: off",
-	}}
+	switch un.Want.Value {
+	case policy.UserNSRequire:
+		return []Finding{{
+			Control: "user-namespaces", Field: "linux.namespaces.user", Value: namespaceValue(c, "user"),
+			Problem: "runs in the node's user namespace, where uid 0 is root on the node",
+			Rule:    "userNamespaces.want", Source: un.Want.Source, Verdict: Refuse,
+			Fix: "set hostUsers: false in the pod spec, or add an exception for this pod that sets userNamespaces.mode: off",
+		}}
+	case policy.UserNSEnable:
+		if c.Process == nil {
+			return nil // NRI cannot set id mappings; the wrapper gives the namespace
+		}
+		return []Finding{userNamespaceFinding(c, "user-namespaces", "runs in the node's user namespace, where uid 0 is root on the node",
+			"userNamespaces.want", un.Want.Source, "userNamespaces.mode: off")}
+	}
+	return nil
+}
+
+// userNamespaceFinding moves the container into the pod's user namespace,
+// or refuses when the pod shares a namespace of the node that a user
+// namespace cannot own (its network devices, processes or IPC objects
+// belong to the node).
+func userNamespaceFinding(c *view.Container, control, problem, rule string, source policy.Source, offSetting string) Finding {
+	f := Finding{Control: control, Field: "linux.namespaces.user", Value: namespaceValue(c, "user"),
+		Problem: problem, Rule: rule, Source: source}
+	for _, t := range []string{"network", "pid", "ipc"} {
+		if c.InHostNamespace(t) {
+			f.Problem += ", and it shares the node's " + t + " namespace, so it cannot be given a user namespace"
+			f.Verdict = Refuse
+			f.Fix = "run the pod without host namespaces, or add an exception for this pod that sets " + offSetting
+			return f
+		}
+	}
+	f.Problem += " (moved into a user namespace of the pod's own)"
+	f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.SetUserNamespace}
+	return f
 }

@@ -81,6 +81,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	}
 	p.state.Store(st)
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))
+	logOptOuts(ctx, pol)
 
 	events := api.EventMask(0)
 	events.Set(api.Event_CREATE_CONTAINER)
@@ -102,6 +103,15 @@ func (p *Plugin) Reload(ctx context.Context, pol *policy.Policy, env *controls.E
 	env.Self, env.SeccompErrnoRet = p.name, st.runtime.SeccompErrnoRet
 	p.state.Store(&state{engine: engine.New(pol, env, st.runtime.Unavailable()), runtime: st.runtime, source: st.source})
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: policy reloaded")
+	logOptOuts(ctx, pol)
+}
+
+// logOptOuts names every exception that keeps pods out of the user
+// namespace the policy asks for.
+func logOptOuts(ctx context.Context, pol *policy.Policy) {
+	for _, line := range pol.UserNamespaceOptOuts() {
+		log.G(ctx).Warn("nri-guard: " + line)
+	}
 }
 
 // Synchronize reports running containers that break the policy. They

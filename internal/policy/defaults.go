@@ -66,7 +66,7 @@ func defaults() Document {
 			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},
 			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
-			RunAsRoot:       RunAsRoot{Mode: set(Off)},
+			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
 		},
 	}

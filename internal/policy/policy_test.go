@@ -263,3 +263,33 @@ func TestEmptyPolicyGetsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestUserNamespaceOptOutsNameEveryHole(t *testing.T) {
+	doc := `apiVersion: nri-guard.io/v1alpha1
+kind: NodePolicy
+controls:
+  userNamespaces: {mode: enforce, want: enable}
+exceptions:
+  - name: gpu-jobs
+    match: {namespaces: [ml], labels: {gpu: "true"}}
+    controls:
+      userNamespaces: {mode: off}
+  - name: unrelated
+    match: {pods: [web-*]}
+    controls:
+      hostMounts: {mode: audit}
+`
+	p, err := Parse(Input{Name: "node.yaml", Data: []byte(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.UserNamespaceOptOuts()
+	want := `exception "gpu-jobs" (node.yaml:6) leaves pods matching namespaces [ml] and labels map[gpu:true] in the node's user namespace (userNamespaces.mode: off)`
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("got %q, want [%q]", got, want)
+	}
+	p, _ = Parse(Input{Name: "node.yaml", Data: []byte(strings.Replace(doc, "mode: enforce, want: enable", "mode: off", 1))})
+	if got := p.UserNamespaceOptOuts(); len(got) != 0 {
+		t.Fatalf("with the control off there is nothing to opt out of: %q", got)
+	}
+}

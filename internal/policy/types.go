@@ -143,9 +143,11 @@ type MaskedPaths struct {
 }
 
 // RunAsRoot refuses processes that run as uid 0 outside a user
-// namespace. Off by default: most images still run as root.
+// namespace, or remaps them into one. Off by default: most images still
+// run as root.
 type RunAsRoot struct {
-	Mode Setting[Mode] `yaml:"mode"`
+	Mode   Setting[Mode]       `yaml:"mode"`
+	Action Setting[RootAction] `yaml:"action"`
 }
 
 // LSM refuses containers that opt out of the node's AppArmor or SELinux
@@ -159,7 +161,7 @@ type LSM struct {
 type UserNamespaces struct {
 	Mode Setting[Mode] `yaml:"mode"`
 	// Want is what enforce asks of a pod: "require" refuses a pod in the
-	// node's user namespace.
+	// node's user namespace, "enable" gives it one.
 	Want Setting[UserNSWant] `yaml:"want"`
 }
 

@@ -112,10 +112,28 @@ var AllCapabilities = []string{
 // UserNSWant is what the userNamespaces control asks of a pod.
 type UserNSWant string
 
-// UserNSRequire refuses pods that run in the node's user namespace.
-const UserNSRequire UserNSWant = "require"
+const (
+	// UserNSRequire refuses pods that run in the node's user namespace.
+	UserNSRequire UserNSWant = "require"
+	// UserNSEnable gives such a pod a user namespace of its own, with a
+	// range of host ids from the node's pool (runtime wrapper only).
+	UserNSEnable UserNSWant = "enable"
+)
 
-func (UserNSWant) allowed() []string { return []string{"require"} }
+func (UserNSWant) allowed() []string { return []string{"require", "enable"} }
+
+// RootAction is what enforce does with a process that runs as uid 0 in
+// the node's user namespace.
+type RootAction string
+
+const (
+	RootRefuse RootAction = "refuse"
+	// RootRemap runs the container in a user namespace of its own, where
+	// uid 0 is an unprivileged node uid from the pool.
+	RootRemap RootAction = "remap"
+)
+
+func (RootAction) allowed() []string { return []string{"refuse", "remap"} }
 
 // HostPath is an absolute path on the node.
 type HostPath string

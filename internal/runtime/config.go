@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nri-guard/nri-guard/internal/idpool"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -27,6 +29,9 @@ type Config struct {
 	// LastGood is where the NRI plugin keeps a copy of the last policy
 	// that loaded; used when the live files do not load.
 	LastGood string `yaml:"lastGood"`
+	// UserNamespacePool is where pods given a user namespace get their
+	// host ids (userNamespaces want: enable, runAsRoot action: remap).
+	UserNamespacePool idpool.Config `yaml:"userNamespacePool"`
 }
 
 func loadConfig() (Config, string, error) {
@@ -37,7 +42,7 @@ func loadConfig() (Config, string, error) {
 	cfg := Config{
 		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
 		DecisionLog: "/var/log/nri-guard/decisions.jsonl", RecordKey: "/etc/nri-guard/record.key",
-		LastGood: "/var/lib/nri-guard/last-good",
+		LastGood: "/var/lib/nri-guard/last-good", UserNamespacePool: idpool.DefaultConfig(),
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -50,6 +55,9 @@ func loadConfig() (Config, string, error) {
 	}
 	if cfg.Runc == "" {
 		return cfg, path, fmt.Errorf("%s: runc: the real runc binary must be named", path)
+	}
+	if err := cfg.UserNamespacePool.Validate(); err != nil {
+		return cfg, path, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, path, nil
 }

@@ -71,23 +71,11 @@ func narrowCapabilities(c *specs.LinuxCapabilities, bounding []string) bool {
 // containerBounding reads the container's bounding set from its bundle,
 // found through runc's state (the "bundle=" label).
 func containerBounding(inv invocation) ([]string, bool) {
-	root := inv.global("--root")
-	if root == "" {
-		root = "/run/runc"
-	}
-	raw, err := os.ReadFile(filepath.Join(root, inv.containerID(), "state.json"))
+	st, err := readRuncState(runcRoot(inv), inv.containerID())
 	if err != nil {
 		return nil, false
 	}
-	var state struct {
-		Config struct {
-			Labels []string `json:"labels"`
-		} `json:"config"`
-	}
-	if json.Unmarshal(raw, &state) != nil {
-		return nil, false
-	}
-	for _, l := range state.Config.Labels {
+	for _, l := range st.Config.Labels {
 		if bundle, ok := strings.CutPrefix(l, "bundle="); ok {
 			spec, _, err := readSpec(filepath.Join(bundle, "config.json"))
 			if err != nil || spec.Process == nil || spec.Process.Capabilities == nil {

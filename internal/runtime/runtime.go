@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -42,6 +43,10 @@ func Main(args []string, stderr io.Writer) int {
 		msg = guardCreate(cfg, inv)
 	case "exec":
 		msg = guardExec(inv)
+	case "delete":
+		if code, done := releaseOnDelete(cfg, inv, func() int { return runChild(cfg.Runc, args, stderr) }); done {
+			return code
+		}
 	}
 	if msg != "" {
 		return refuse(inv, stderr, msg)
@@ -81,6 +86,11 @@ func guardCreate(cfg Config, inv invocation) string {
 		return ""
 	}
 	apply.ToSpec(spec, d.Rewrites)
+	if wantsUserNamespace(d.Rewrites) {
+		if err := enterUserNamespace(cfg, inv, bundle, spec, c); err != nil {
+			return "nri-guard-runc: refused: " + c.Pod.Namespace + "/" + c.Pod.Name + ": cannot give the pod a user namespace: " + oneLine(err.Error())
+		}
+	}
 	if err := writeSpec(specPath, spec, mode); err != nil {
 		return "nri-guard-runc: refused: cannot write the rewritten spec: " + err.Error()
 	}
@@ -179,6 +189,21 @@ func refuse(inv invocation, stderr io.Writer, msg string) int {
 		}
 	}
 	return 1
+}
+
+// runChild runs the real runc and waits for it, for the verbs whose
+// outcome the wrapper must see.
+func runChild(runc string, args []string, stderr io.Writer) int {
+	cmd := exec.Command(runc, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, stderr
+	if err := cmd.Run(); err != nil {
+		if exit, ok := err.(*exec.ExitError); ok {
+			return exit.ExitCode()
+		}
+		fmt.Fprintf(stderr, "nri-guard-runc: cannot run the real runc %s: %v\n", runc, err)
+		return 1
+	}
+	return 0
 }
 
 func oneLine(s string) string {

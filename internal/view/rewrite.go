@@ -31,6 +31,10 @@ const (
 	// AddMaskedPaths adds Paths to the masked paths and ReadonlyPaths to
 	// the read-only ones.
 	AddMaskedPaths
+	// SetUserNamespace runs the container in the pod's user namespace, with
+	// host ids from the node's pool. Only the runtime wrapper can apply it:
+	// it needs the pool and the pod's sandbox.
+	SetUserNamespace
 )
 
 // Rewrite is one requested change of the container.
@@ -74,6 +78,8 @@ func (r Rewrite) Describe() Change {
 		return Change{Field: "process.noNewPrivileges", Before: "false", After: "true"}
 	case AddMaskedPaths:
 		return Change{Field: "linux.maskedPaths/readonlyPaths", Before: "(missing)", After: strings.Join(append(append([]string{}, r.Paths...), r.ReadonlyPaths...), ", ")}
+	case SetUserNamespace:
+		return Change{Field: "linux.namespaces.user", Before: "(the node's)", After: "the pod's own, 65536 host ids from the node's pool"}
 	}
 	return Change{Field: "?"}
 }
@@ -98,6 +104,11 @@ func (c *Container) Apply(r Rewrite) {
 		c.Devices = deleteWhere(c.Devices, func(d Device) bool { return d.Path == r.Device.Path })
 	case SetSeccomp:
 		c.Seccomp = Seccomp{State: SeccompCustom, Profile: r.Seccomp}
+	case SetUserNamespace:
+		c.Namespaces = append(deleteWhere(c.Namespaces, func(ns Namespace) bool { return ns.Type == "user" }), Namespace{Type: "user"})
+		if c.Process != nil {
+			c.Process.UserNamespace = true
+		}
 	case DropCapability, SetRootReadonly, SetNoNewPrivileges, AddMaskedPaths:
 		if c.Process != nil {
 			c.Process.apply(r)

@@ -1,0 +1,211 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nri-guard/nri-guard/internal/idpool"
+	"github.com/nri-guard/nri-guard/internal/userns"
+	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// sweepAge is how old a pool entry must be before the sweep may take it
+// back: younger ones may belong to a sandbox runc is still creating.
+const sweepAge = 2 * time.Minute
+
+// wantsUserNamespace reports whether the decision moves the container
+// into a user namespace (userNamespaces enable or runAsRoot remap).
+func wantsUserNamespace(rewrites []view.Rewrite) bool {
+	return slices.ContainsFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace })
+}
+
+// enterUserNamespace moves the container into its pod's user namespace.
+// The sandbox gets a new one with a range from the pool, and the pod's
+// containers join it. A container remapped in a pod whose sandbox runs
+// in the node's user namespace gets a namespace of its own with the pod's
+// range, so every remapped container of a pod has the same ids on disk.
+func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.Spec, c *view.Container) error {
+	root := runcRoot(inv)
+	var start uint32
+	if c.Sandbox {
+		r, err := allocate(cfg.UserNamespacePool, c.ID, root, c)
+		if err != nil {
+			return err
+		}
+		userns.Own(spec, r.Start, false)
+		start = r.Start
+	} else {
+		var err error
+		if start, err = enterPodNamespace(cfg, root, spec, c); err != nil {
+			return err
+		}
+	}
+	if err := openBundle(bundle, start); err != nil {
+		return err
+	}
+	if err := userns.WriteNetSysctls(userns.NetworkNamespacePath(spec), userns.TakeNetSysctls(spec)); err != nil {
+		return err
+	}
+	return userns.MountTargets(rootfsPath(bundle, spec), spec.Mounts)
+}
+
+// enterPodNamespace joins the sandbox's user namespace or, when it has
+// none, gives the container one with the pod's range; it returns the
+// host id of uid and gid 0 inside.
+func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container) (uint32, error) {
+	if c.Pod.ID == "" {
+		return 0, fmt.Errorf("the container names no pod sandbox (annotation %s), so it has no pod user namespace to join", view.AnnotationSandboxID)
+	}
+	pid, err := initPID(root, c.Pod.ID)
+	if err != nil {
+		return 0, fmt.Errorf("cannot find the pod sandbox %s: %w", c.Pod.ID, err)
+	}
+	procDir := "/proc/" + strconv.Itoa(pid)
+	if _, err := os.Stat(procDir + "/ns/user"); err != nil {
+		return 0, fmt.Errorf("the pod sandbox's user namespace: %w", err)
+	}
+	if !view.HostNamespaceChecker()("user", procDir+"/ns/user") {
+		start, err := hostIDOfRoot(procDir + "/gid_map")
+		if err != nil {
+			return 0, err
+		}
+		userns.Join(spec, procDir+"/ns/user")
+		return start, nil
+	}
+	r, err := allocate(cfg.UserNamespacePool, c.Pod.ID, root, c)
+	if err != nil {
+		return 0, err
+	}
+	userns.Own(spec, r.Start, true)
+	return r.Start, nil
+}
+
+// hostIDOfRoot reads which host id a namespace's id 0 maps to.
+func hostIDOfRoot(mapPath string) (uint32, error) {
+	data, err := os.ReadFile(mapPath)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "0" {
+			id, err := strconv.ParseUint(f[1], 10, 32)
+			return uint32(id), err
+		}
+	}
+	return 0, fmt.Errorf("%s maps no id 0", mapPath)
+}
+
+// openBundle lets the namespace's root reach the root filesystem below
+// the bundle directory, which containerd made 0700 for the node's root:
+// group of the namespace's root gid and 0710, as containerd itself does
+// for pods that asked for a user namespace.
+func openBundle(bundle string, gid uint32) error {
+	if err := os.Chown(bundle, -1, int(gid)); err != nil {
+		return err
+	}
+	return os.Chmod(bundle, 0o710)
+}
+
+// allocate takes owner's range from the pool, first sweeping ranges whose
+// sandbox is gone without a delete reaching the wrapper.
+func allocate(cfg idpool.Config, owner, root string, c *view.Container) (idpool.Range, error) {
+	p, err := idpool.Open(cfg)
+	if err != nil {
+		return idpool.Range{}, fmt.Errorf("user namespace id pool: %w", err)
+	}
+	defer p.Close()
+	now := time.Now()
+	if _, err := p.Sweep(sweepAge, now, sandboxGone); err != nil {
+		return idpool.Range{}, fmt.Errorf("user namespace id pool: %w", err)
+	}
+	return p.Allocate(owner, root, c.Pod.Namespace+"/"+c.Pod.Name, now)
+}
+
+func sandboxGone(e idpool.Entry) bool {
+	if e.Root == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(e.Root, e.Owner))
+	return os.IsNotExist(err)
+}
+
+// releaseOnDelete runs `runc delete` and, once it succeeded, returns the
+// pod's range to the pool. It reports false when the container holds no
+// range, so the caller execs runc as for any other verb.
+func releaseOnDelete(cfg Config, inv invocation, run func() int) (int, bool) {
+	id := inv.containerID()
+	if _, err := os.Stat(cfg.UserNamespacePool.State); err != nil {
+		return 0, false // no pod ever got a range: nothing to open or create
+	}
+	p, err := idpool.Open(cfg.UserNamespacePool)
+	if err != nil {
+		return 0, false
+	}
+	_, held := p.Lookup(id)
+	p.Close()
+	if !held {
+		return 0, false
+	}
+	code := run()
+	if code != 0 {
+		return code, true
+	}
+	if p, err = idpool.Open(cfg.UserNamespacePool); err == nil {
+		p.Release(id)
+		p.Close()
+	}
+	return code, true
+}
+
+func runcRoot(inv invocation) string {
+	if root := inv.global("--root"); root != "" {
+		return root
+	}
+	return "/run/runc"
+}
+
+func rootfsPath(bundle string, spec *specs.Spec) string {
+	if spec.Root == nil || spec.Root.Path == "" {
+		return filepath.Join(bundle, "rootfs")
+	}
+	if filepath.IsAbs(spec.Root.Path) {
+		return spec.Root.Path
+	}
+	return filepath.Join(bundle, spec.Root.Path)
+}
+
+// runcState is the part of runc's state.json the wrapper reads.
+type runcState struct {
+	InitPID int `json:"init_process_pid"`
+	Config  struct {
+		Labels []string `json:"labels"`
+	} `json:"config"`
+}
+
+func readRuncState(root, id string) (runcState, error) {
+	var st runcState
+	raw, err := os.ReadFile(filepath.Join(root, id, "state.json"))
+	if err != nil {
+		return st, err
+	}
+	return st, json.Unmarshal(raw, &st)
+}
+
+func initPID(root, id string) (int, error) {
+	st, err := readRuncState(root, id)
+	if err != nil {
+		return 0, err
+	}
+	if st.InitPID <= 0 {
+		return 0, fmt.Errorf("runc state of %s has no process", id)
+	}
+	return st.InitPID, nil
+}

@@ -1,0 +1,93 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nri-guard/nri-guard/internal/idpool"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+func poolConfig(t *testing.T) idpool.Config {
+	return idpool.Config{State: filepath.Join(t.TempDir(), "pool.json"), First: 1 << 20, Count: 4}
+}
+
+func hold(t *testing.T, cfg idpool.Config, owner, root string, since time.Time) {
+	t.Helper()
+	p, err := idpool.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Allocate(owner, root, "ns/pod", since); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func holds(t *testing.T, cfg idpool.Config, owner string) bool {
+	t.Helper()
+	p, err := idpool.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	_, ok := p.Lookup(owner)
+	return ok
+}
+
+// A pod's range comes back only once runc really deleted the sandbox: a
+// failed delete leaves the pod running with its ids.
+func TestDeleteReturnsTheRangeOnlyAfterRuncSucceeded(t *testing.T) {
+	cfg := Config{UserNamespacePool: poolConfig(t)}
+	hold(t, cfg.UserNamespacePool, "sandbox1", "", time.Now())
+	inv := parseInvocation(strings.Fields("--root /run/runc delete --force sandbox1"))
+
+	code, done := releaseOnDelete(cfg, inv, func() int { return 1 })
+	if !done || code != 1 || !holds(t, cfg.UserNamespacePool, "sandbox1") {
+		t.Fatalf("failed delete: done=%v code=%d held=%v, want runc's code and the range kept", done, code, holds(t, cfg.UserNamespacePool, "sandbox1"))
+	}
+	ran := false
+	code, done = releaseOnDelete(cfg, inv, func() int { ran = true; return 0 })
+	if !done || code != 0 || !ran || holds(t, cfg.UserNamespacePool, "sandbox1") {
+		t.Fatalf("delete: done=%v code=%d ran=%v, want the range returned", done, code, ran)
+	}
+	other := parseInvocation(strings.Fields("delete app1"))
+	if _, done := releaseOnDelete(cfg, other, func() int { t.Fatal("runc ran as a child for a container without a range"); return 0 }); done {
+		t.Fatal("a container without a range is passed straight to runc")
+	}
+}
+
+// The sweep takes back the range of a sandbox whose runc state is gone
+// (its delete never reached the wrapper), never a young one.
+func TestAllocationSweepsRangesOfVanishedSandboxes(t *testing.T) {
+	cfg := poolConfig(t)
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "alive"), 0o700)
+	old := time.Now().Add(-time.Hour)
+	hold(t, cfg, "alive", root, old)
+	hold(t, cfg, "vanished", root, old)
+	hold(t, cfg, "creating", root, time.Now())
+	if _, err := allocate(cfg, "new", root, &view.Container{}); err != nil {
+		t.Fatal(err)
+	}
+	for owner, want := range map[string]bool{"alive": true, "vanished": false, "creating": true, "new": true} {
+		if got := holds(t, cfg, owner); got != want {
+			t.Errorf("%s held=%v, want %v", owner, got, want)
+		}
+	}
+}
+
+func TestHostIDOfRoot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gid_map")
+	os.WriteFile(path, []byte("         0 1879048192      65536\n"), 0o644)
+	if id, err := hostIDOfRoot(path); err != nil || id != 1879048192 {
+		t.Fatalf("%d %v", id, err)
+	}
+	os.WriteFile(path, []byte("1 5 1\n"), 0o644)
+	if _, err := hostIDOfRoot(path); err == nil {
+		t.Fatal("a map without id 0 was accepted")
+	}
+}
