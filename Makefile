@@ -40,9 +40,10 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzCheckParse -fuzztime $(FUZZTIME) ./internal/check/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./internal/idpool/
 
 bench:
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/ ./internal/idpool/
 
 e2e: build
 	CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" bash e2e/run.sh
