@@ -49,9 +49,16 @@ func TestUserNamespaceEnable(t *testing.T) {
 				t.Fatal("the root filesystem must stay read-only")
 			}
 
-			b := e.newPod("usernsenable", "userns-b-"+tag, false)
+			// A pod sysctl in the network namespace, which belongs to the
+			// node: the wrapper writes it, runc could not from inside.
+			b := e.newPod("usernsenable", "userns-b-"+tag, false,
+				map[string]any{"linux": map[string]any{"sysctls": map[string]any{"net.ipv4.ip_local_port_range": "20000 30000"}}})
 			defer b.remove()
-			startB := checkRemapped(t, e, startContainer(t, e, b, nil))
+			idB := startContainer(t, e, b, nil)
+			startB := checkRemapped(t, e, idB)
+			if out, err := e.crictl("exec", idB, "cat", "/proc/sys/net/ipv4/ip_local_port_range"); err != nil || strings.Join(strings.Fields(out), " ") != "20000 30000" {
+				t.Fatalf("the pod's net sysctl: %q %v, want 20000 30000", out, err)
+			}
 			if diff := int64(startA) - int64(startB); diff > -65536 && diff < 65536 {
 				t.Fatalf("pods got overlapping ranges %d and %d", startA, startB)
 			}
