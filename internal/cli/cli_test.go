@@ -120,3 +120,27 @@ func TestPreRegisteredConfigDurations(t *testing.T) {
 		t.Fatalf("%+v %v", cfg, err)
 	}
 }
+
+func TestInstallCommand(t *testing.T) {
+	root, bin := t.TempDir(), t.TempDir()
+	writeFile(t, root, "var/lib/rancher/k3s/agent/etc/containerd/config.toml", "version = 3\n")
+	writeFile(t, bin, "nri-guard", "guard")
+	writeFile(t, bin, "nri-guard-runc", "wrapper")
+	args := []string{"k3s", "--root", root, "--from", bin, "--runc", "/usr/bin/runc", "--containerd-version", "v2.4.2", "--mode", "enforce"}
+	code, out, errOut := run(t, append([]string{"install"}, append(args, "--dry-run")...)...)
+	if code != 0 || !strings.Contains(out, "dry run: nothing was changed") || !strings.Contains(out, "config-v3.toml.tmpl") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, append([]string{"install"}, args...)...); code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, "uninstall", "k3s", "--root", root); code != 0 || !strings.Contains(out, "Restart K3s now") {
+		t.Fatalf("uninstall: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, "install", "k8s"); code != 2 || !strings.Contains(errOut, "K3s is the only target") {
+		t.Fatalf("unknown target: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut = run(t, "uninstall", "k3s", "--root", root); code != 1 || !strings.Contains(errOut, "nothing to uninstall") {
+		t.Fatalf("second uninstall: exit %d: %s", code, errOut)
+	}
+}
