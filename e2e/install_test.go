@@ -158,6 +158,7 @@ func testInstalledNode(t *testing.T, v string, dropIns bool) {
 		t.Fatalf("start: %v", err)
 	}
 	e.expectPhases(p.name, "c1", "create", "runtime")
+	e.expectStatusReportsABadDropIn(filepath.Join(node, k3sDir, "nri-guard/policy.d/60-broken.yaml"), v)
 
 	must(t, syscall.Kill(pluginPid, syscall.SIGKILL))
 	if hasValidator(v) {
@@ -218,6 +219,33 @@ func (e *env) startInstalled(node, config string) {
 	e.startContainerd()
 	e.importImages()
 	e.waitGuarded()
+}
+
+// expectStatusReportsABadDropIn breaks the installed policy with a
+// drop-in and reads `nri-guard status` on the node until the plugin has
+// reported the reload that failed, with file and line; then removes it.
+func (e *env) expectStatusReportsABadDropIn(dropIn, v string) {
+	e.t.Helper()
+	status := func() (string, error) {
+		out, err := e.inNamespace(guardBin, "status").CombinedOutput()
+		return string(out), err
+	}
+	out, err := status()
+	// containerd built from source says "2.4.2+unknown".
+	if err != nil || !strings.Contains(out, "connected to containerd "+strings.TrimPrefix(v, "v")) {
+		e.t.Fatalf("nri-guard status on a healthy node: %v\n%s", err, out)
+	}
+	must(e.t, os.WriteFile(dropIn, []byte("apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\ndefaultMode: loud\n"), 0o644))
+	e.poll("nri-guard status to report the broken drop-in", 15*time.Second, func() bool {
+		out, err = status()
+		return err != nil && strings.Contains(out, "the last policy change did NOT load") && strings.Contains(out, "60-broken.yaml:3:14: defaultMode")
+	})
+	e.t.Logf("nri-guard status with a broken drop-in:\n%s", out)
+	must(e.t, os.Remove(dropIn))
+	e.poll("nri-guard status to be clean again", 15*time.Second, func() bool {
+		out, err = status()
+		return err == nil
+	})
 }
 
 // preRegisteredPlugin finds the nri-guard that containerd started from

@@ -44,7 +44,8 @@ decisionLog: %s
 logFile: %s
 recordKey: %s
 lastGood: %s
-`, writtenBy, pluginDir, policyFile, policyDropIns, decisionLog, guardLog, recordKey, lastGood)
+statusFile: %s
+`, writtenBy, pluginDir, policyFile, policyDropIns, decisionLog, guardLog, recordKey, lastGood, statusFile)
 }
 
 // runtimeConfigText configures the wrapper; it must read the policy the

@@ -185,7 +185,7 @@ func TestInstallDropIn(t *testing.T) {
 	if n.read(pluginBin) != "binary nri-guard" || n.read(wrapperBin) != "binary nri-guard-runc" {
 		t.Fatal("binaries not installed")
 	}
-	mustContain(t, "the plugin conf", n.read(pluginConf), "policy: "+policyFile, "policyDir: "+policyDropIns, "recordKey: "+recordKey)
+	mustContain(t, "the plugin conf", n.read(pluginConf), "policy: "+policyFile, "policyDir: "+policyDropIns, "recordKey: "+recordKey, "statusFile: "+statusFile)
 	mustContain(t, "the wrapper's config", n.read(runtimeConfig), "runc: "+bundledRunc, "policy: "+policyFile, "recordKey: "+recordKey)
 	if fi, err := os.Stat(onNode(n.root, policyDropIns)); err != nil || !fi.IsDir() {
 		t.Fatal("policy.d must exist for the admin's drop-ins")
@@ -324,7 +324,7 @@ func TestUninstallRestoresTheNode(t *testing.T) {
 		// What nri-guard itself creates while it runs.
 		n.write(recordKey, "key", 0o600)
 		n.write(lastGood+"/policy.yaml", "x", 0o600)
-		n.write(StatusFile, "{}", 0o644)
+		n.write(statusFile, "{}", 0o644)
 		n.uninstall()
 		sameTree(t, "uninstall", before, n.tree(false))
 		mustContain(t, "uninstall output", n.out.String(), "removed "+onNode(n.root, runtimeConfig)+"; the file that was there before is put back")

@@ -1,6 +1,10 @@
 package install
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/nri-guard/nri-guard/internal/reload"
+)
 
 // Node paths: where the files are as K3s, containerd and nri-guard see
 // them on the node. With --root they are written below that directory,
@@ -30,8 +34,8 @@ const (
 	runtimeConfig = "/etc/nri-guard/runtime.yaml"
 	decisionLog   = "/var/log/nri-guard/decisions.jsonl"
 	guardLog      = "/var/log/nri-guard/nri-guard.log"
-	// StatusFile is where the plugin reports the policy it runs with.
-	StatusFile = "/run/nri-guard/status.json"
+	// statusFile is where the plugin reports the policy it runs with.
+	statusFile = reload.DefaultStatusPath
 
 	// K3s's own files.
 	containerdConfigDir = k3sDataDir + "/agent/etc/containerd"
@@ -48,7 +52,7 @@ const (
 
 // runtimeState is what nri-guard creates while it runs, in its own
 // directories; uninstall removes it with the installed files.
-var runtimeState = []string{recordKey, lastGood, lastGood + ".new", lastGood + ".old", filepath.Dir(StatusFile)}
+var runtimeState = []string{recordKey, lastGood, lastGood + ".new", lastGood + ".old", filepath.Dir(statusFile)}
 
 // onNode maps a node path below root.
 func onNode(root, nodePath string) string {
