@@ -34,8 +34,6 @@ type Options struct {
 	// BinDir holds the nri-guard and nri-guard-runc binaries to install.
 	BinDir string
 	Out    io.Writer
-	// Command runs a detection command (k3s --version); nil runs it.
-	Command func(name string, args ...string) (string, error)
 }
 
 func (o *Options) runc() string {
@@ -51,6 +49,9 @@ func (o *Options) check() error {
 	}
 	if !filepath.IsAbs(o.Root) {
 		return fmt.Errorf("--root %q: want an absolute directory", o.Root)
+	}
+	if o.Root == "/" && os.Geteuid() != 0 && !o.DryRun {
+		return errors.New("run it as root: it writes K3s's containerd configuration")
 	}
 	// An explicit --runc is the admin's word; K3s's own runc must exist,
 	// or every container would fail at its first start.
@@ -97,7 +98,8 @@ func Install(o Options) error {
 		return err
 	}
 	report(o.Out, actions)
-	fmt.Fprintln(o.Out, "Restart K3s (systemctl restart k3s, or k3s-agent on agents) for containerd to read its new configuration.")
+	fmt.Fprintln(o.Out, "Restart K3s (systemctl restart k3s, or k3s-agent on agents) for containerd to read its new configuration;")
+	fmt.Fprintln(o.Out, "then `nri-guard status` shows the policy in force.")
 	return nil
 }
 

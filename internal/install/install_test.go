@@ -309,6 +309,18 @@ func TestRefusesSomeoneElsesContainerdConfig(t *testing.T) {
 	}
 }
 
+func TestRefusesToOverwriteAnEditedTemplate(t *testing.T) {
+	n := newFakeNode(t, false)
+	n.install(ModeAudit)
+	n.write(userTemplate, n.read(userTemplate)+"[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.custom]\n", 0o644)
+	before := n.tree(true)
+	err := Install(n.options(ModeEnforce))
+	if err == nil || !strings.Contains(err.Error(), "changed since nri-guard installed it") {
+		t.Fatalf("an edited template must not be overwritten: %v", err)
+	}
+	sameTree(t, "a refused reinstall", before, n.tree(true))
+}
+
 func TestUninstallRestoresTheNode(t *testing.T) {
 	for _, dropIns := range []bool{true, false} {
 		n := newFakeNode(t, dropIns)
@@ -391,6 +403,17 @@ func TestClearErrors(t *testing.T) {
 	}
 	if err := Uninstall(o); err == nil || !strings.Contains(err.Error(), "nothing to uninstall") {
 		t.Fatalf("uninstall without an install: %v", err)
+	}
+}
+
+func TestBadManifestNamesFileAndLine(t *testing.T) {
+	n := newFakeNode(t, true)
+	n.install(ModeAudit)
+	n.write(manifestFile, "{\n  \"mode\": 3\n}\n", 0o600)
+	for _, do := range []func(Options) error{Install, Uninstall} {
+		if err := do(n.options(ModeAudit)); err == nil || !strings.Contains(err.Error(), "manifest.json:2:") {
+			t.Fatalf("a broken manifest: %v", err)
+		}
 	}
 }
 

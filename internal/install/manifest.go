@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/nri-guard/nri-guard/internal/jsonpos"
 )
 
 // manifest records what the installer wrote, so that a reinstall changes
@@ -52,7 +54,7 @@ func readManifest(root string) (*manifest, bool, error) {
 	}
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, false, fmt.Errorf("%s: %w (the installer's record of what it wrote; restore it or remove nri-guard's files by hand)", path, err)
+		return nil, false, fmt.Errorf("%w (the installer's record of what it wrote; restore it or remove nri-guard's files by hand)", jsonpos.Error(path, data, err))
 	}
 	return &m, true, nil
 }

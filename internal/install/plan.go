@@ -56,6 +56,9 @@ func decide(root string, f file, m *manifest) (action, error) {
 		a.verb, a.note = update, "changed since it was installed; written again"
 	case f.foreign == keep:
 		a.verb, a.note = kept, f.why
+	case f.foreign == refuse && a.old != nil:
+		return a, fmt.Errorf("refusing to replace %s: it was changed since nri-guard installed it; "+
+			"move your change to a file of your own, or remove the file, then install again", onNode(root, f.path))
 	case f.foreign == refuse:
 		return a, fmt.Errorf("refusing to replace %s: %s", onNode(root, f.path), f.why)
 	default:

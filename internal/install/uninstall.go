@@ -66,7 +66,11 @@ func uninstallFile(o Options, e *entry, verb string) error {
 		fmt.Fprintf(o.Out, "keep %s: changed since it was installed, so it is the node's policy now\n", path)
 		return nil
 	}
-	fmt.Fprintf(o.Out, "%s %s%s\n", verb, path, restoreNote(e))
+	changed := ""
+	if sum != "" && sum != e.SHA256 {
+		changed = " (changed since it was installed)"
+	}
+	fmt.Fprintf(o.Out, "%s %s%s%s\n", verb, path, changed, restoreNote(e))
 	if o.DryRun {
 		return nil
 	}

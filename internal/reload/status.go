@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nri-guard/nri-guard/internal/jsonpos"
 	"github.com/nri-guard/nri-guard/internal/policy"
 )
 
@@ -102,7 +103,7 @@ func ReadStatus(path string) (Status, error) {
 		return s, err
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("%s: %w", path, err)
+		return s, jsonpos.Error(path, data, err)
 	}
 	return s, nil
 }
