@@ -125,6 +125,7 @@ func testInstalledNode(t *testing.T, v string, dropIns bool) {
 	must(t, err)
 	writeUnder(t, node, k3sDir+"/agent/etc/containerd/config.toml", rendered)
 	must(t, os.MkdirAll(filepath.Join(node, "etc"), 0o755))
+	before := treeOf(t, node)
 
 	out := runInstaller(t, "install", "k3s", "--root", node, "--from", filepath.Dir(guardBin), "--runc", runcBin,
 		"--containerd-version", v+"-k3s1", "--k3s-version", "v1.36.0+k3s1")
@@ -163,18 +164,54 @@ func testInstalledNode(t *testing.T, v string, dropIns bool) {
 	must(t, syscall.Kill(pluginPid, syscall.SIGKILL))
 	if hasValidator(v) {
 		expectValidatorRefusal(t, p)
-		return
+	} else {
+		e.expectWrapperAlone(p)
 	}
-	// containerd 2.1 lets the creation through; the wrapper still judges
-	// the container at runc create (crictl start).
-	id, err = p.create(containerName(2))
-	must(t, err)
+
+	// Uninstall with the pods gone (their runc is the wrapper): the fake
+	// root is as it was, although nri-guard has run and left its key,
+	// its last good policy and its status behind.
+	p.remove()
+	t.Logf("uninstall:\n%s", runInstaller(t, "uninstall", "k3s", "--root", node))
+	if after := treeOf(t, node); after != before {
+		t.Fatalf("uninstall did not restore the root:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// expectWrapperAlone: containerd 2.1 lets a creation through while
+// nri-guard is gone; the wrapper still judges the container at runc
+// create (crictl start), strictly, for want of nri-guard's record.
+func (e *env) expectWrapperAlone(p *pod) {
+	e.t.Helper()
+	id, err := p.create(containerName(2))
+	must(e.t, err)
 	if _, err := e.crictl("start", id); err != nil {
-		t.Fatalf("start with nri-guard gone: %v", err)
+		e.t.Fatalf("start with nri-guard gone: %v", err)
 	}
 	if rec := e.decision(p.name, "c2", "runtime"); !strings.Contains(fmt.Sprint(rec["message"]), "strict treatment") {
-		t.Fatalf("the wrapper must say it judged the container without nri-guard's record: %v", rec)
+		e.t.Fatalf("the wrapper must say it judged the container without nri-guard's record: %v", rec)
 	}
+}
+
+// treeOf lists every path below root with its mode and content.
+func treeOf(t *testing.T, root string) string {
+	var b strings.Builder
+	must(t, filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v", strings.TrimPrefix(p, root), fi.Mode())
+		if fi.Mode().IsRegular() {
+			fmt.Fprintf(&b, " %q", readFile(p))
+		}
+		b.WriteString("\n")
+		return nil
+	}))
+	return b.String()
 }
 
 // expectValidatorRefusal: with nri-guard killed, every creation fails.
