@@ -15,7 +15,9 @@ func apply(root string, actions []action, files []file, m *manifest, mode string
 		if err := os.Mkdir(onNode(root, d), 0o755); err != nil {
 			return err
 		}
-		m.Dirs = append(m.Dirs, d)
+		if !slices.Contains(m.Dirs, d) {
+			m.Dirs = append(m.Dirs, d)
+		}
 	}
 	m.Mode = mode
 	if err := m.write(root); err != nil {

@@ -65,42 +65,55 @@ func (o *Options) check() error {
 
 // Install puts nri-guard on the K3s node at o.Root.
 func Install(o Options) error {
-	if err := o.check(); err != nil {
-		return err
-	}
-	n, err := detect(&o)
-	if err != nil {
-		return err
-	}
-	if len(n.ForeignPlugins) > 0 {
-		return fmt.Errorf("containerd's default NRI plugin directory %s holds %v: nri-guard points containerd's plugin_path to %s, "+
-			"so they would no longer start; move them there first", onNode(o.Root, defaultNRIPluginDir), n.ForeignPlugins, pluginDir)
-	}
-	describe(o.Out, n)
-	files, err := planFiles(&o, n)
-	if err != nil {
-		return err
-	}
-	m, _, err := readManifest(o.Root)
-	if err != nil {
-		return err
-	}
-	actions, err := planActions(o.Root, files, m)
+	p, err := planInstall(&o)
 	if err != nil {
 		return err
 	}
 	if o.DryRun {
-		show(o.Out, o.Root, actions, newDirs(o.Root, files))
+		show(o.Out, o.Root, p.actions, newDirs(o.Root, p.files))
 		fmt.Fprintln(o.Out, "dry run: nothing was changed")
 		return nil
 	}
-	if err := apply(o.Root, actions, files, m, o.Mode); err != nil {
+	if err := apply(o.Root, p.actions, p.files, p.manifest, o.Mode); err != nil {
 		return err
 	}
-	report(o.Out, actions)
+	report(o.Out, p.actions)
 	fmt.Fprintln(o.Out, "Restart K3s (systemctl restart k3s, or k3s-agent on agents) for containerd to read its new configuration;")
 	fmt.Fprintln(o.Out, "then `nri-guard status` shows the policy in force.")
 	return nil
+}
+
+// installPlan is everything an install will do, decided before it does
+// any of it.
+type installPlan struct {
+	files    []file
+	manifest *manifest
+	actions  []action
+}
+
+// planInstall reads the node, says what it found, and decides every step.
+func planInstall(o *Options) (installPlan, error) {
+	var p installPlan
+	if err := o.check(); err != nil {
+		return p, err
+	}
+	n, err := detect(o)
+	if err != nil {
+		return p, err
+	}
+	if len(n.ForeignPlugins) > 0 {
+		return p, fmt.Errorf("containerd's default NRI plugin directory %s holds %v: nri-guard points containerd's plugin_path to %s, "+
+			"so they would no longer start; move them there first", onNode(o.Root, defaultNRIPluginDir), n.ForeignPlugins, pluginDir)
+	}
+	describe(o.Out, n)
+	if p.files, err = planFiles(o, n); err != nil {
+		return p, err
+	}
+	if p.manifest, _, err = readManifest(o.Root); err != nil {
+		return p, err
+	}
+	p.actions, err = planActions(o.Root, p.files, p.manifest)
+	return p, err
 }
 
 // newDirs are the directories an install would create.

@@ -343,6 +343,26 @@ func TestUninstallRestoresTheNode(t *testing.T) {
 	}
 }
 
+func TestUninstallDryRunWritesNothing(t *testing.T) {
+	n := newFakeNode(t, true)
+	n.install(ModeAudit)
+	m, _, err := readManifest(n.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := n.tree(true)
+	o := n.options("")
+	o.DryRun = true
+	if err := Uninstall(o); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, "uninstall dry run", before, n.tree(true))
+	for _, e := range m.Files {
+		mustContain(t, "uninstall dry run output", n.out.String(), "would remove "+onNode(n.root, e.Path))
+	}
+	mustContain(t, "uninstall dry run output", n.out.String(), "dry run: nothing was changed")
+}
+
 func TestK3sUpgradeSwitchesToTheDropIn(t *testing.T) {
 	n := newFakeNode(t, false)
 	before := n.tree(false)
