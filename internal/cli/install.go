@@ -23,8 +23,8 @@ func runInstall(verb string, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print every file it would write or remove, with its content or a diff; change nothing")
 	if verb == "install" {
 		fs.StringVar(&o.Mode, "mode", install.ModeAudit, "audit (log what enforce would do) or enforce: the defaultMode of the installed policy")
-		fs.StringVar(&o.K3sVersion, "k3s-version", "", "K3s version (default: ask `k3s --version`)")
-		fs.StringVar(&o.ContainerdVersion, "containerd-version", "", "K3s's containerd version (default: ask `k3s ctr version`, else K3s's containerd log)")
+		fs.StringVar(&o.K3sVersion, "k3s-version", "", "K3s version, e.g. v1.33.1+k3s1 (default: ask k3s --version)")
+		fs.StringVar(&o.ContainerdVersion, "containerd-version", "", "K3s's containerd version, e.g. v2.2.9-k3s1 (default: ask k3s ctr version, else read K3s's containerd log)")
 		fs.StringVar(&o.Runc, "runc", "", "the real runc for the runtime wrapper (default: K3s's bundled runc)")
 		fs.StringVar(&o.BinDir, "from", "", "directory with the nri-guard and nri-guard-runc binaries to install (default: this binary's directory)")
 	}
