@@ -51,15 +51,16 @@ e2e: build
 demo: build
 	bash e2e/demo.sh
 
-# A root-filesystem overlay tarball for OS images, with a checksum file.
+# Root-filesystem overlay tarballs for OS images (generic and K3s), with
+# checksum files.
 dist: build
 	VERSION=$(VERSION) bash install/dist.sh
 
-# Two clean builds of the tarball must give the same checksum.
+# Two clean builds of the tarballs must give the same checksums.
 dist-check:
-	rm -rf bin dist && $(MAKE) --no-print-directory dist >/dev/null && mv dist/*.sha256 /tmp/nri-guard-dist-1.sha256
+	rm -rf bin dist && $(MAKE) --no-print-directory dist >/dev/null && cat dist/*.sha256 > /tmp/nri-guard-dist-1.sha256
 	rm -rf bin dist && $(MAKE) --no-print-directory dist >/dev/null
-	cmp /tmp/nri-guard-dist-1.sha256 dist/*.sha256 && echo "make dist is reproducible: $$(cut -d' ' -f1 dist/*.sha256)"
+	cat dist/*.sha256 | cmp /tmp/nri-guard-dist-1.sha256 - && echo "make dist is reproducible: $$(cut -d' ' -f1 dist/*.sha256 | tr '\n' ' ')"
 
 clean:
 	rm -rf bin dist

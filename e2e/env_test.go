@@ -66,13 +66,7 @@ func newEnv(t testing.TB, v, mode string) *env {
 // t.Cleanup, also when the test fails, and by TestMain on a signal.
 func newEnvWith(t testing.TB, v, mode string, pol policyRef) *env {
 	t.Helper()
-	if stopping.Load() {
-		t.Fatal("the run is being torn down")
-	}
-	e := &env{t: t, version: v, mode: mode, policy: pol, bin: filepath.Join(cacheDir, "containerd-"+v)}
-	e.makeRoot()
-	t.Cleanup(func() { e.close(t.Errorf) })
-	registerCleanup(func() { e.close(func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) }) })
+	e := newBareEnv(t, v, mode, pol)
 	e.writeConfig()
 	e.startNamespace()
 	if mode == "external" {
@@ -81,6 +75,21 @@ func newEnvWith(t testing.TB, v, mode string, pol policyRef) *env {
 	e.startContainerd()
 	e.importImages()
 	e.waitGuarded()
+	return e
+}
+
+// newBareEnv makes an environment's root and registers its teardown;
+// the caller configures and starts the rest (TestInstall writes its own
+// containerd configuration).
+func newBareEnv(t testing.TB, v, mode string, pol policyRef) *env {
+	t.Helper()
+	if stopping.Load() {
+		t.Fatal("the run is being torn down")
+	}
+	e := &env{t: t, version: v, mode: mode, policy: pol, bin: filepath.Join(cacheDir, "containerd-"+v)}
+	e.makeRoot()
+	t.Cleanup(func() { e.close(t.Errorf) })
+	registerCleanup(func() { e.close(func(f string, a ...any) { fmt.Printf("e2e: "+f+"\n", a...) }) })
 	return e
 }
 

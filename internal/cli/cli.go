@@ -1,5 +1,6 @@
 // Package cli is nri-guard's command line: run (the NRI plugin), check
-// (offline), policy show, version. main only calls Main.
+// (offline), policy show, status, install/uninstall,
+// version. main only calls Main.
 package cli
 
 import (
@@ -26,6 +27,9 @@ usage:
   nri-guard run [flags]              run as an external NRI plugin (see run -h)
   nri-guard check [flags] SPEC|-     judge an OCI spec offline with the node's policy
   nri-guard policy show [flags]      print the effective policy and where each setting came from
+  nri-guard status [--status-file F] the running plugin's policy: in force, last change that did not load
+  nri-guard install k3s [flags]      put nri-guard on this K3s node (see install k3s -h)
+  nri-guard uninstall k3s [flags]    take it off again, restoring every file it replaced
   nri-guard version
 
 Started by containerd from its plugin directory (no arguments), nri-guard runs
@@ -52,6 +56,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "usage: nri-guard policy show [flags]")
 		return exitUsage
+	case "status":
+		return runStatus(args[1:], stdout, stderr)
+	case "install", "uninstall":
+		return runInstall(args[0], args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "nri-guard", Version)
 		return exitOK

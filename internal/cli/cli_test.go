@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/reload"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -76,9 +79,14 @@ func TestCheckFlagsOverrideTheSpec(t *testing.T) {
 func TestRunRefusesABadPolicyWithTheExactError(t *testing.T) {
 	dir := t.TempDir()
 	pol := writeFile(t, dir, "policy.yaml", basePolicy+"defaultMode: strict\n")
-	code, _, errOut := run(t, "run", "--policy", pol, "--policy-dir", "", "--socket", filepath.Join(dir, "none.sock"), "--decision-log", filepath.Join(dir, "d.log"))
-	if code != 1 || !strings.Contains(errOut, `policy.yaml:3:14: defaultMode: unknown value "strict"; want one of: enforce, audit, off`) {
+	status := filepath.Join(dir, "status.json")
+	code, _, errOut := run(t, "run", "--policy", pol, "--policy-dir", "", "--socket", filepath.Join(dir, "none.sock"), "--decision-log", filepath.Join(dir, "d.log"), "--status-file", status)
+	want := `policy.yaml:3:14: defaultMode: unknown value "strict"; want one of: enforce, audit, off`
+	if code != 1 || !strings.Contains(errOut, want) {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, out, _ := run(t, "status", "--status-file", status); code != 1 || !strings.Contains(out, "no policy in force") || !strings.Contains(out, want) {
+		t.Fatalf("status of a plugin that did not start: exit %d\n%s", code, out)
 	}
 }
 
@@ -118,5 +126,77 @@ func TestPreRegisteredConfigDurations(t *testing.T) {
 	cfg, err := parsePreRegisteredConfig("reloadInterval: 500ms\nlastGood: /x\n")
 	if err != nil || cfg.ReloadInterval.Milliseconds() != 500 || cfg.LastGood != "/x" {
 		t.Fatalf("%+v %v", cfg, err)
+	}
+}
+
+func TestInstallCommand(t *testing.T) {
+	root, bin := t.TempDir(), t.TempDir()
+	writeFile(t, root, "var/lib/rancher/k3s/agent/etc/containerd/config.toml", "version = 3\n")
+	writeFile(t, bin, "nri-guard", "guard")
+	writeFile(t, bin, "nri-guard-runc", "wrapper")
+	args := []string{"k3s", "--root", root, "--from", bin, "--runc", "/usr/bin/runc", "--containerd-version", "v2.4.2", "--mode", "enforce"}
+	code, out, errOut := run(t, append([]string{"install"}, append(args, "--dry-run")...)...)
+	if code != 0 || !strings.Contains(out, "dry run: nothing was changed") || !strings.Contains(out, "config-v3.toml.tmpl") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, append([]string{"install"}, args...)...); code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, "uninstall", "k3s", "--root", root); code != 0 || !strings.Contains(out, "Restart K3s now") {
+		t.Fatalf("uninstall: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, "install", "k8s"); code != 2 || !strings.Contains(errOut, "K3s is the only target") {
+		t.Fatalf("unknown target: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut = run(t, "uninstall", "k3s", "--root", root); code != 1 || !strings.Contains(errOut, "nothing to uninstall") {
+		t.Fatalf("second uninstall: exit %d: %s", code, errOut)
+	}
+}
+
+func TestStatusReportsABadDropIn(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy)
+	dropIns := filepath.Join(dir, "policy.d")
+	must(t, os.Mkdir(dropIns, 0o755))
+	path := filepath.Join(dir, "status.json")
+	status := reload.NewStatusFile(path, pol, dropIns)
+	loaded, err := policy.Load(pol, dropIns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, status.Loaded(loaded))
+	must(t, status.Connected("containerd v2.2.9 (NRI v0.11.0)"))
+	if code, out, _ := run(t, "status", "--status-file", path); code != 0 || !strings.Contains(out, "connected to containerd v2.2.9") || !strings.Contains(out, "on disk are the policy in force") {
+		t.Fatalf("healthy: exit %d\n%s", code, out)
+	}
+	// Not looked at by the plugin yet: the files on disk tell.
+	writeFile(t, dir, "policy.d/60-broken.yaml", basePolicy+"defaultMode: loud\n")
+	if code, out, _ := run(t, "status", "--status-file", path); code != 1 || !strings.Contains(out, "60-broken.yaml:3:14: defaultMode: unknown value") {
+		t.Fatalf("broken on disk: exit %d\n%s", code, out)
+	}
+	// The plugin's reload failed: the status says so, with file and line.
+	_, err = policy.Load(pol, dropIns)
+	must(t, status.Failed(err))
+	code, out, _ := run(t, "status", "--status-file", path)
+	if code != 1 || !strings.Contains(out, "the last policy change did NOT load") || !strings.Contains(out, "60-broken.yaml:3:14") {
+		t.Fatalf("broken reload: exit %d\n%s", code, out)
+	}
+	// Fixed with a change that loads: all well again.
+	writeFile(t, dir, "policy.d/60-broken.yaml", basePolicy+"defaultMode: audit\n")
+	loaded, err = policy.Load(pol, dropIns)
+	must(t, err)
+	must(t, status.Loaded(loaded))
+	if code, out, _ := run(t, "status", "--status-file", path); code != 0 {
+		t.Fatalf("fixed: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, "status", "--status-file", filepath.Join(dir, "none.json")); code != 1 || !strings.Contains(out, "not running") {
+		t.Fatalf("no status: exit %d\n%s", code, out)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

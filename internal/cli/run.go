@@ -38,6 +38,7 @@ func runExternal(args []string, stderr io.Writer) int {
 	keyFile := fs.String("record-key", DefaultRecordKey, "key that signs decision records for the runtime wrapper (created, 0600, if missing)")
 	lastGood := fs.String("last-good", DefaultLastGood, "directory that keeps a copy of the last policy that loaded, for the runtime wrapper")
 	interval := fs.Duration("reload-interval", 2*time.Second, "how often to look for policy changes (0: never)")
+	statusPath := fs.String("status-file", reload.DefaultStatusPath, `where to report the policy in force and the last change that did not load, for "nri-guard status" ("" for nowhere)`)
 	level := fs.String("log-level", "info", "log level")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -50,9 +51,11 @@ func runExternal(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nri-guard:", err)
 		return exitFail
 	}
+	status := reload.NewStatusFile(*statusPath, pf.file, pf.dir)
 	// Load once before connecting, so a bad policy stops start-up with
 	// the exact error instead of a registration failure in containerd.
 	if _, _, err := pf.load(); err != nil {
+		reportStatus(status.Failed(err))
 		fmt.Fprintf(stderr, "nri-guard: bad policy, not starting:\n%v\n", err)
 		return exitFail
 	}
@@ -69,18 +72,36 @@ func runExternal(args []string, stderr io.Writer) int {
 		Index:     *idx,
 		RecordKey: key,
 		Decisions: dl,
-		Configure: func(string) (*policy.Policy, *controls.Env, error) { return loadAndKeep(&pf, *lastGood) },
+		Configure: func(string) (*policy.Policy, *controls.Env, error) { return loadAndKeep(&pf, *lastGood, status) },
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	watch(ctx, p, &pf, *lastGood, *interval)
-	return serve(ctx, p, nriplugin.Connection{SocketPath: *socket}, stderr)
+	watch(ctx, p, &pf, *lastGood, *interval, status)
+	return serve(ctx, p, nriplugin.Connection{SocketPath: *socket, OnConnected: connected(p, status)}, stderr)
 }
 
-// loadAndKeep loads the policy and, when it loads, keeps a copy for the
-// runtime wrapper's fallback.
-func loadAndKeep(pf *policyFlags, lastGood string) (*policy.Policy, *controls.Env, error) {
+// connected records the runtime in the status once registration is done.
+func connected(p *nriplugin.Plugin, status *reload.StatusFile) func() {
+	return func() { reportStatus(status.Connected(p.RuntimeSummary())) }
+}
+
+// reportStatus logs a status that could not be written: the guard goes
+// on, only `nri-guard status` goes stale.
+func reportStatus(err error) {
+	if err != nil {
+		log.L.WithError(err).Warn("nri-guard: cannot write the status file")
+	}
+}
+
+// loadAndKeep loads the policy, reports it in the status and, when it
+// loads, keeps a copy for the runtime wrapper's fallback.
+func loadAndKeep(pf *policyFlags, lastGood string, status *reload.StatusFile) (*policy.Policy, *controls.Env, error) {
 	pol, env, err := pf.load()
+	if err != nil {
+		reportStatus(status.Failed(err))
+	} else {
+		reportStatus(status.Loaded(pol))
+	}
 	if err == nil && lastGood != "" {
 		if serr := reload.Snapshot(pol, lastGood); serr != nil {
 			log.L.WithError(serr).Warn("nri-guard: cannot keep a copy of the policy for the runtime wrapper")
@@ -92,7 +113,7 @@ func loadAndKeep(pf *policyFlags, lastGood string) (*policy.Policy, *controls.En
 // watch re-reads the policy when its files change. A policy that does
 // not load is logged with file and line and never replaces the one in
 // force.
-func watch(ctx context.Context, p *nriplugin.Plugin, pf *policyFlags, lastGood string, interval time.Duration) {
+func watch(ctx context.Context, p *nriplugin.Plugin, pf *policyFlags, lastGood string, interval time.Duration, status *reload.StatusFile) {
 	if interval <= 0 {
 		return
 	}
@@ -105,8 +126,10 @@ func watch(ctx context.Context, p *nriplugin.Plugin, pf *policyFlags, lastGood s
 				}
 			}
 			p.Reload(ctx, pol, env)
+			reportStatus(status.Loaded(pol))
 		},
 		Failed: func(err error) {
+			reportStatus(status.Failed(err))
 			log.G(ctx).WithField("error", err.Error()).Error("nri-guard: the changed policy does not load; the last good policy stays in force")
 		},
 	}
@@ -123,6 +146,7 @@ type preRegisteredConfig struct {
 	LogLevel    string `yaml:"logLevel"`
 	RecordKey   string `yaml:"recordKey"`
 	LastGood    string `yaml:"lastGood"`
+	StatusFile  string `yaml:"statusFile"`
 	// ReloadInterval is a Go duration ("2s"); "0s" turns reloading off.
 	ReloadInterval time.Duration `yaml:"reloadInterval"`
 }
@@ -143,6 +167,8 @@ func runPreRegistered(stderr io.Writer) int {
 	defer stop()
 	var watchOnce sync.Once
 	var p *nriplugin.Plugin
+	// Set at Configure, which runs before OnConnected.
+	var status *reload.StatusFile
 	p = nriplugin.New(nriplugin.Options{
 		Index:     os.Getenv(api.PluginIdxEnvVar),
 		RecordKey: keyBuf,
@@ -166,15 +192,18 @@ func runPreRegistered(stderr io.Writer) int {
 			}
 			copy(keyBuf, key)
 			pf := policyFlags{file: cfg.Policy, dir: cfg.PolicyDir}
-			watchOnce.Do(func() { watch(ctx, p, &pf, cfg.LastGood, cfg.ReloadInterval) })
-			return loadAndKeep(&pf, cfg.LastGood)
+			watchOnce.Do(func() {
+				status = reload.NewStatusFile(cfg.StatusFile, pf.file, pf.dir)
+				watch(ctx, p, &pf, cfg.LastGood, cfg.ReloadInterval, status)
+			})
+			return loadAndKeep(&pf, cfg.LastGood, status)
 		},
 	})
-	return serve(ctx, p, nriplugin.Connection{PreRegistered: true}, stderr)
+	return serve(ctx, p, nriplugin.Connection{PreRegistered: true, OnConnected: func() { connected(p, status)() }}, stderr)
 }
 
 func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
-	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, ReloadInterval: 2 * time.Second}
+	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, StatusFile: reload.DefaultStatusPath, ReloadInterval: 2 * time.Second}
 	if len(bytes.TrimSpace([]byte(text))) == 0 {
 		return cfg, nil
 	}

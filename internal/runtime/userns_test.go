@@ -91,3 +91,24 @@ func TestHostIDOfRoot(t *testing.T) {
 		t.Fatal("a map without id 0 was accepted")
 	}
 }
+
+// A configuration that names only the pool's file keeps the default
+// floor and size; a pool past the 32-bit ids is refused with the file.
+func TestConfigPoolDefaultsAndValidation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runtime.yaml")
+	t.Setenv(ConfigEnv, path)
+	os.WriteFile(path, []byte("runc: /usr/bin/runc\nuserNamespacePool: {state: /var/lib/x/pool.json}\n"), 0o644)
+	cfg, _, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := idpool.DefaultConfig()
+	want.State = "/var/lib/x/pool.json"
+	if cfg.UserNamespacePool != want {
+		t.Fatalf("pool %+v, want %+v", cfg.UserNamespacePool, want)
+	}
+	os.WriteFile(path, []byte("runc: /usr/bin/runc\nuserNamespacePool: {first: 4294901760, count: 2}\n"), 0o644)
+	if _, _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("got %v, want an error naming %s", err, path)
+	}
+}

@@ -1,0 +1,80 @@
+package install
+
+import (
+	"fmt"
+	"strings"
+)
+
+const writtenBy = "Written by `nri-guard install k3s`; removed by `nri-guard uninstall k3s`."
+
+// containerdSettings is nri-guard's part of containerd's configuration.
+// containerd merges an imported file key by key into the tables of the
+// main one (install/README.md), so this adds BinaryName to the runc
+// options K3s already defines instead of defining the table twice.
+func containerdSettings(validator bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n# containerd merges this into K3s's generated config.toml.\nversion = 3\n\n", writtenBy)
+	fmt.Fprintf(&b, "# nri-guard is a pre-registered NRI plugin: containerd starts it from plugin_path.\n")
+	fmt.Fprintf(&b, "[plugins.'io.containerd.nri.v1.nri']\n  disable = false\n  plugin_path = '%s'\n  plugin_config_path = '%s'\n\n", pluginDir, pluginConfDir)
+	if validator {
+		// No tolerate_missing_plugins_annotation: any pod author could set it.
+		fmt.Fprintf(&b, "# Refuse every container while nri-guard is not connected (containerd 2.2+).\n")
+		fmt.Fprintf(&b, "[plugins.'io.containerd.nri.v1.nri'.default_validator]\n  enable = true\n  required_plugins = ['nri-guard']\n\n")
+	}
+	fmt.Fprintf(&b, "# The runtime wrapper judges the final OCI spec, then runs the real runc.\n")
+	fmt.Fprintf(&b, "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  BinaryName = '%s'\n", wrapperBin)
+	return b.String()
+}
+
+// userTemplateText extends K3s's base template for K3s releases that do
+// not import config-v3.toml.d drop-ins. The import has to come before the
+// base: it is a top-level key, and the base opens tables.
+func userTemplateText() string {
+	return fmt.Sprintf("# %s\n# K3s's own containerd configuration (the base template) plus nri-guard's\n# settings, imported from %s.\nimports = ['%s']\n{{ template \"base\" . }}\n",
+		writtenBy, importedConfig, importedConfig)
+}
+
+// pluginConfText is handed to the pre-registered plugin at Configure.
+func pluginConfText() string {
+	return fmt.Sprintf(`# %s
+# containerd hands this to nri-guard when it starts it from %s.
+policy: %s
+policyDir: %s
+decisionLog: %s
+logFile: %s
+recordKey: %s
+lastGood: %s
+statusFile: %s
+`, writtenBy, pluginDir, policyFile, policyDropIns, decisionLog, guardLog, recordKey, lastGood, statusFile)
+}
+
+// runtimeConfigText configures the wrapper; it must read the policy the
+// plugin reads and verify the records the plugin signs.
+func runtimeConfigText(runc string) string {
+	return fmt.Sprintf(`# %s
+# The runtime wrapper (containerd's runc BinaryName on this K3s node).
+runc: %s
+policy: %s
+policyDir: %s
+decisionLog: %s
+recordKey: %s
+lastGood: %s
+userNamespacePool: {state: %s}
+`, writtenBy, runc, policyFile, policyDropIns, decisionLog, recordKey, lastGood, userNSPool)
+}
+
+// policyText is the node policy the installer starts with: the built-in
+// defaults, in audit mode while an admin reads the decision log first.
+func policyText(mode string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# nri-guard node policy, written by `nri-guard install k3s --mode %s`.\n", mode)
+	fmt.Fprintf(&b, "# Every setting not written here has its built-in default; `nri-guard policy show\n")
+	fmt.Fprintf(&b, "# --policy %s --policy-dir %s` prints the effective policy.\n", policyFile, policyDropIns)
+	fmt.Fprintf(&b, "# Per-node overrides go in %s/*.yaml. Changes take effect within seconds.\n", policyDropIns)
+	fmt.Fprintf(&b, "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n")
+	if mode == ModeAudit {
+		fmt.Fprintf(&b, "# Audit: containers run unchanged and %s says what enforce\n", decisionLog)
+		fmt.Fprintf(&b, "# would do. Switch with `nri-guard install k3s --mode enforce`.\ndefaultMode: audit\n")
+	}
+	return b.String()
+}

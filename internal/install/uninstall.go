@@ -1,0 +1,100 @@
+package install
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Uninstall removes what Install wrote and puts back every file it
+// replaced, byte for byte, then removes the directories it created and
+// the state nri-guard kept in them. A node policy changed since the
+// install is the admin's and stays.
+func Uninstall(o Options) error {
+	if !filepath.IsAbs(o.Root) {
+		return fmt.Errorf("--root %q: want an absolute directory", o.Root)
+	}
+	m, found, err := readManifest(o.Root)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("nothing to uninstall: %s does not exist (nri-guard was not installed with `nri-guard install k3s` at this root)", onNode(o.Root, manifestFile))
+	}
+	verb := "removed"
+	if o.DryRun {
+		verb = "would remove"
+	}
+	// Newest first: containerd's configuration goes before the binaries
+	// it names.
+	files := slices.Clone(m.Files)
+	slices.Reverse(files)
+	for i := range files {
+		if err := uninstallFile(o, &files[i], verb); err != nil {
+			return err
+		}
+	}
+	for _, p := range append(runtimeState, filepath.Dir(manifestFile)) {
+		if _, err := os.Lstat(onNode(o.Root, p)); err != nil {
+			continue
+		}
+		fmt.Fprintf(o.Out, "%s %s\n", verb, onNode(o.Root, p))
+		if !o.DryRun {
+			if err := os.RemoveAll(onNode(o.Root, p)); err != nil {
+				return err
+			}
+		}
+	}
+	removeDirs(o, m.Dirs)
+	if o.DryRun {
+		fmt.Fprintln(o.Out, "dry run: nothing was changed")
+		return nil
+	}
+	fmt.Fprintln(o.Out, "Restart K3s now: until it restarts, containerd still runs containers through the removed runtime wrapper.")
+	fmt.Fprintf(o.Out, "The decision log and nri-guard's log stay in %s.\n", "/var/log/nri-guard")
+	return nil
+}
+
+func uninstallFile(o Options, e *entry, verb string) error {
+	path := onNode(o.Root, e.Path)
+	sum, err := hashFile(path)
+	if err != nil {
+		return err
+	}
+	if e.Path == policyFile && sum != "" && sum != e.SHA256 {
+		fmt.Fprintf(o.Out, "keep %s: changed since it was installed, so it is the node's policy now\n", path)
+		return nil
+	}
+	changed := ""
+	if sum != "" && sum != e.SHA256 {
+		changed = " (changed since it was installed)"
+	}
+	fmt.Fprintf(o.Out, "%s %s%s%s\n", verb, path, changed, restoreNote(e))
+	if o.DryRun {
+		return nil
+	}
+	return restore(o.Root, e)
+}
+
+// removeDirs removes the directories the installer created, deepest
+// first; one that still holds someone's files stays, and says so.
+func removeDirs(o Options, dirs []string) {
+	for i := len(dirs) - 1; i >= 0; i-- {
+		path := onNode(o.Root, dirs[i])
+		if o.DryRun {
+			fmt.Fprintf(o.Out, "would remove directory %s if empty\n", path)
+			continue
+		}
+		entries, err := os.ReadDir(path)
+		switch {
+		case os.IsNotExist(err):
+		case len(entries) > 0:
+			fmt.Fprintf(o.Out, "keep directory %s: it holds files the installer did not write\n", path)
+		default:
+			if err := os.Remove(path); err != nil {
+				fmt.Fprintf(o.Out, "cannot remove directory %s: %v\n", path, err)
+			}
+		}
+	}
+}
