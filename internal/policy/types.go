@@ -12,8 +12,12 @@ type Document struct {
 	APIVersion  string        `yaml:"apiVersion"`
 	Kind        string        `yaml:"kind"`
 	DefaultMode Setting[Mode] `yaml:"defaultMode"`
-	Controls    Controls      `yaml:"controls"`
-	Exceptions  []Exception   `yaml:"exceptions"`
+	// Presets names shipped policies (profiles/policy/NAME.yaml) laid
+	// under every file, in order: the built-in defaults, then the presets,
+	// then the base file and the drop-ins.
+	Presets    []PresetName `yaml:"presets"`
+	Controls   Controls     `yaml:"controls"`
+	Exceptions []Exception  `yaml:"exceptions"`
 }
 
 // Controls holds the settings of every control. Each field's YAML key is
@@ -37,6 +41,7 @@ type Controls struct {
 	RunAsRoot       RunAsRoot       `yaml:"runAsRoot"`
 	LSM             LSM             `yaml:"lsm"`
 	UserNamespaces  UserNamespaces  `yaml:"userNamespaces"`
+	HostPathVolumes HostPathVolumes `yaml:"hostPathVolumes"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -161,6 +166,17 @@ type UserNamespaces struct {
 	// Want is what enforce asks of a pod: "require" refuses a pod in the
 	// node's user namespace.
 	Want Setting[UserNSWant] `yaml:"want"`
+}
+
+// HostPathVolumes refuses every bind mount of a host path that is not the
+// pod's own (kubelet's volume directories, containerd's per-sandbox
+// files): the Pod Security Standards' "HostPath Volumes" as the node sees
+// it. Off by default; the baseline and restricted presets turn it on.
+type HostPathVolumes struct {
+	Mode Setting[Mode] `yaml:"mode"`
+	// Allow names host paths (and what is below them) that may be
+	// mounted: meant for exceptions.
+	Allow Setting[[]HostPath] `yaml:"allow"`
 }
 
 // Exception gives matching workloads different control settings.
