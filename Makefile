@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzCheckParse -fuzztime $(FUZZTIME) ./internal/check/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./internal/kubepod/
 
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/
