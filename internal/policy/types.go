@@ -157,6 +157,11 @@ type RunAsRoot struct {
 // confinement.
 type LSM struct {
 	Mode Setting[Mode] `yaml:"mode"`
+	// SELinuxTypes, when set, lists the SELinux types a process may run
+	// as (the Pod Security Standards allow container_t, container_init_t,
+	// container_kvm_t, container_engine_t); unset, only the unconfined
+	// types are refused.
+	SELinuxTypes Setting[[]Glob] `yaml:"selinuxTypes"`
 }
 
 // UserNamespaces makes a user namespace the node's rule: uid 0 in a pod
