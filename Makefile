@@ -12,7 +12,7 @@ FUZZTIME  ?= 30s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test lint unit fuzz bench e2e demo dist dist-check clean
+.PHONY: all build test lint unit fuzz bench conformance e2e demo dist dist-check clean
 
 all: build
 
@@ -41,6 +41,11 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./internal/kubepod/
+
+# The Pod Security Standards' own fixtures under the presets, with the
+# counts (part of unit too; it skips when the module cannot be downloaded).
+conformance:
+	$(GO) test -tags $(TAGS) -count=1 -run TestPodSecurityStandardsFixtures -v ./internal/check/ | grep -E 'v1\.[0-9]+:|^(--- )?(PASS|FAIL|ok)'
 
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/

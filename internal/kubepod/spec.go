@@ -76,6 +76,12 @@ func sandbox(p *Pod) *Container {
 	spec.Linux.MaskedPaths = slices.Clone(controls.DefaultMaskedPaths)
 	spec.Linux.ReadonlyPaths = slices.Clone(controls.DefaultReadonlyPaths)
 	spec.Linux.Seccomp = out.seccomp(psc.SeccompProfile, nil, false, Options{})
+	if !p.Spec.HostNetwork {
+		// containerd's enable_unprivileged_ports and _icmp (on by
+		// default) open low ports and ping to the pod's own network.
+		spec.Linux.Sysctl["net.ipv4.ip_unprivileged_port_start"] = "0"
+		spec.Linux.Sysctl["net.ipv4.ping_group_range"] = "0 2147483647"
+	}
 	for _, s := range psc.Sysctls {
 		spec.Linux.Sysctl[s.Name] = s.Value
 	}
