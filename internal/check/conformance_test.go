@@ -80,12 +80,14 @@ var passRewrites = map[string]map[string]string{
 		"init container/capabilities": "as for containers",
 		"container/seccomp":           "an unset seccompProfile (allowed by baseline) and Unconfined look the same; the default profile is injected",
 		"init container/seccomp":      "as for containers",
-		"container/masked-paths":      "procMount: Unmasked in a user namespace is allowed since v1.35; the masked paths are put back anyway",
+		"container/masked-paths":      "kubelet's default masked paths lack /proc/interrupts, which containerd masks by default: it is added (and procMount: Unmasked in a user namespace, allowed since v1.35, gets its masks back)",
 		"init container/masked-paths": "as for containers",
 	},
 	"restricted": {
-		"pod sandbox/capabilities": "containerd gives the pause container its default capabilities; the restricted allowlist drops them",
-		"pod sandbox/seccomp":      "a pod that sets seccomp per container only leaves the pause container unconfined; the default profile is injected",
+		"container/masked-paths":      "kubelet's default masked paths lack /proc/interrupts, which containerd masks by default: it is added",
+		"init container/masked-paths": "as for containers",
+		"pod sandbox/capabilities":    "containerd gives the pause container its default capabilities; the restricted allowlist drops them",
+		"pod sandbox/seccomp":         "a pod that sets seccomp per container only leaves the pause container unconfined; the default profile is injected",
 	},
 }
 

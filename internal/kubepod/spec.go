@@ -22,6 +22,13 @@ const (
 	pauseUID = 65535
 )
 
+// kubeletMaskedPaths is what kubelet sends for procMount: Default
+// (pkg/securitycontext), and containerd uses it as sent. It lacks
+// /proc/interrupts, which containerd's own default masks; the
+// masked-paths control adds it back on a real node too.
+var kubeletMaskedPaths = []string{"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}
+
 // build translates one container.
 func build(p *Pod, c *container, kind string, opt Options) *Container {
 	sc := c.SecurityContext
@@ -45,7 +52,7 @@ func build(p *Pod, c *container, kind string, opt Options) *Container {
 	spec.Mounts = append(defaultMounts(priv), containerMounts(p, c, out)...)
 	spec.Linux.Namespaces = containerNamespaces(&p.Spec)
 	if !priv && sc.ProcMount != "Unmasked" {
-		spec.Linux.MaskedPaths = slices.Clone(controls.DefaultMaskedPaths)
+		spec.Linux.MaskedPaths = slices.Clone(kubeletMaskedPaths)
 		spec.Linux.ReadonlyPaths = slices.Clone(controls.DefaultReadonlyPaths)
 	}
 	spec.Linux.Seccomp = out.seccomp(psc.SeccompProfile, sc.SeccompProfile, priv, opt)
