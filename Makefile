@@ -12,7 +12,7 @@ FUZZTIME  ?= 30s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test lint unit fuzz bench conformance e2e demo dist dist-check clean
+.PHONY: all build test lint unit fuzz bench conformance e2e e2e-fixtures demo dist dist-check clean
 
 all: build
 
@@ -52,6 +52,11 @@ bench:
 
 e2e: build
 	CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" bash e2e/run.sh
+
+# Every Pod Security Standards fixture as pods on real containerd under
+# the matching preset; the node's answer must be nri-guard check's.
+e2e-fixtures: build
+	NRI_GUARD_E2E_FIXTURES=1 CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" E2E_RUN=TestPSSFixtures bash e2e/run.sh
 
 demo: build
 	bash e2e/demo.sh

@@ -37,6 +37,8 @@ func TestCapabilities(t *testing.T) {
 		{"drop all", "{capabilities: {drop: [ALL]}}", nil},
 		{"add to the default", "{capabilities: {add: [NET_ADMIN]}}", []string{"CAP_NET_RAW", "CAP_NET_ADMIN"}},
 		{"privileged gets all", "{privileged: true}", []string{"CAP_SYS_ADMIN", "CAP_BPF"}},
+		{"a CAP_ prefix is doubled, as containerd does", "{capabilities: {drop: [ALL], add: [CAP_CHOWN]}}", []string{"CAP_CAP_CHOWN"}},
+		{"add ALL gives all", "{capabilities: {add: [all], drop: [NET_RAW]}}", []string{"CAP_SYS_ADMIN"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

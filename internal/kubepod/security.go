@@ -13,9 +13,10 @@ import (
 
 // containerCaps follows containerd's CRI: privileged gets every
 // capability; otherwise the runtime's default set, then add ALL, drop
-// ALL, the named adds and the named drops, in that order. Names are
-// upper-cased and given the CAP_ prefix, so "all" and "net_admin" work as
-// they do on the node.
+// ALL, the named adds and the named drops, in that order. "ALL" is
+// matched in any case; every other name is upper-cased and prefixed with
+// CAP_ whatever it was, so "net_admin" is CAP_NET_ADMIN and "CAP_CHOWN"
+// is CAP_CAP_CHOWN, an unknown capability (seen on containerd 2.4).
 func containerCaps(sc *securityContext, priv bool) []string {
 	if priv {
 		return slices.Clone(policy.AllCapabilities)
@@ -24,29 +25,31 @@ func containerCaps(sc *securityContext, priv bool) []string {
 	if sc.Capabilities == nil {
 		return caps
 	}
-	add, drop := capNames(sc.Capabilities.Add), capNames(sc.Capabilities.Drop)
-	if slices.Contains(add, "CAP_ALL") {
+	add, drop := sc.Capabilities.Add, sc.Capabilities.Drop
+	if slices.ContainsFunc(add, isAll) {
 		caps = slices.Clone(policy.AllCapabilities)
 	}
-	if slices.Contains(drop, "CAP_ALL") {
+	if slices.ContainsFunc(drop, isAll) {
 		caps = nil
 	}
-	for _, a := range add {
-		if a != "CAP_ALL" && !slices.Contains(caps, a) {
+	for _, a := range capNames(add) {
+		if !slices.Contains(caps, a) {
 			caps = append(caps, a)
 		}
 	}
-	return slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(drop, c) })
+	dropped := capNames(drop)
+	return slices.DeleteFunc(caps, func(c string) bool { return slices.Contains(dropped, c) })
 }
 
+func isAll(c string) bool { return strings.EqualFold(c, "ALL") }
+
+// capNames spells names as containerd does, leaving out ALL.
 func capNames(in []string) []string {
 	out := make([]string, 0, len(in))
 	for _, c := range in {
-		c = strings.ToUpper(strings.TrimSpace(c))
-		if !strings.HasPrefix(c, "CAP_") {
-			c = "CAP_" + c
+		if !isAll(c) {
+			out = append(out, "CAP_"+strings.ToUpper(c))
 		}
-		out = append(out, c)
 	}
 	return out
 }
