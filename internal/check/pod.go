@@ -6,8 +6,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/kubepod"
+	"github.com/nri-guard/nri-guard/internal/view"
 	"gopkg.in/yaml.v3"
 )
 
@@ -86,12 +88,11 @@ func reportContainer(w io.Writer, r *PodResult) int {
 		fmt.Fprintf(w, "exception: %s (%s)\n", d.Exception.Name, d.Exception.Source)
 	}
 	fmt.Fprintf(w, "decision:  %s\n", headline(d))
-	for _, f := range d.Findings {
-		fmt.Fprintf(w, "  [%s] %s\n", f.Mode, f.Text())
+	for _, line := range groupedFindings(d.Findings) {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
-	for _, rw := range d.Rewrites {
-		ch := rw.Describe()
-		fmt.Fprintf(w, "  change %s: - %s + %s\n", ch.Field, ch.Before, ch.After)
+	for _, line := range groupedChanges(d.Rewrites) {
+		fmt.Fprintf(w, "  change %s\n", line)
 	}
 	if c.KubeletRefuses != "" {
 		fmt.Fprintf(w, "kubelet:   %s\n", c.KubeletRefuses)
@@ -115,4 +116,51 @@ func summary(results []PodResult) string {
 		}
 	}
 	return fmt.Sprintf("%d containers (pod sandboxes included): %s", len(results), strings.Join(parts, ", "))
+}
+
+// groupedFindings prints a finding per line, except that rewrites by the
+// same rule (a dozen capabilities dropped) share one line: a pod has
+// several containers, and the report must stay readable.
+func groupedFindings(fs []controls.Finding) []string {
+	var out []string
+	for i := 0; i < len(fs); {
+		j := i + 1
+		for j < len(fs) && sameRewrite(fs[i], fs[j]) {
+			j++
+		}
+		if j == i+1 {
+			out = append(out, fmt.Sprintf("[%s] %s", fs[i].Mode, fs[i].Text()))
+		} else {
+			values := make([]string, 0, j-i)
+			for _, f := range fs[i:j] {
+				values = append(values, f.Value)
+			}
+			f := fs[i]
+			out = append(out, fmt.Sprintf("[%s] %s: %s = %s: %s, by rule %s (%s)", f.Mode, f.Control, f.Field, strings.Join(values, ", "), f.Problem, f.Rule, f.Source))
+		}
+		i = j
+	}
+	return out
+}
+
+func sameRewrite(a, b controls.Finding) bool {
+	return a.Verdict == controls.Rewrite && b.Verdict == controls.Rewrite && a.Control == b.Control &&
+		a.Field == b.Field && a.Problem == b.Problem && a.Rule == b.Rule && a.Source == b.Source && a.Mode == b.Mode
+}
+
+// groupedChanges does the same for the changes to the spec.
+func groupedChanges(rs []view.Rewrite) []string {
+	var out []string
+	var last view.Change
+	for _, r := range rs {
+		ch := r.Describe()
+		if len(out) > 0 && ch.Field == last.Field && ch.After == last.After {
+			last.Before += ", " + ch.Before
+			out[len(out)-1] = fmt.Sprintf("%s: - %s + %s", last.Field, last.Before, last.After)
+			continue
+		}
+		last = ch
+		out = append(out, fmt.Sprintf("%s: - %s + %s", ch.Field, ch.Before, ch.After))
+	}
+	return out
 }
