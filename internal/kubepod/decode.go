@@ -42,8 +42,8 @@ func (e *Error) Error() string {
 // dozen, and an endless stream of empty documents must not spin forever.
 const maxDocuments = 10000
 
-// Decode reads every document of a (multi-document) YAML manifest and
-// returns the pods it describes. Documents of other kinds (Service,
+// Decode reads every document of a (multi-document) YAML manifest, or a
+// List of objects, and returns the pods it describes. Documents of other kinds (Service,
 // ConfigMap, ...) are skipped; a document that is not a Kubernetes object
 // at all, or a workload with a malformed field, is an error with the file
 // and line.
@@ -79,7 +79,15 @@ func podsOf(file string, doc *yaml.Node) ([]Pod, error) {
 	if len(doc.Content) == 0 {
 		return nil, nil // an empty document between two "---"
 	}
-	root := doc.Content[0]
+	return podsOfNode(file, doc.Content[0], 0)
+}
+
+// maxListDepth bounds Lists of Lists.
+const maxListDepth = 4
+
+// podsOfNode decodes one object; a List (what `kubectl get -o yaml`
+// prints) contributes the pods of its items.
+func podsOfNode(file string, root *yaml.Node, depth int) ([]Pod, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Line: root.Line, Msg: "a manifest document must be a mapping (apiVersion, kind, metadata, spec)"}
 	}
@@ -90,6 +98,9 @@ func podsOf(file string, doc *yaml.Node) ([]Pod, error) {
 	if obj.Kind == "" || obj.APIVersion == "" {
 		return nil, &Error{File: file, Line: root.Line, Msg: "not a Kubernetes object: apiVersion and kind are required"}
 	}
+	if obj.Kind == "List" && depth < maxListDepth {
+		return listItems(file, root, depth)
+	}
 	src := fmt.Sprintf("%s:%d", file, root.Line)
 	tmpl, ok := podTemplate(&obj)
 	if !ok {
@@ -99,6 +110,23 @@ func podsOf(file string, doc *yaml.Node) ([]Pod, error) {
 		return nil, &Error{File: file, Line: root.Line, Msg: obj.Kind + " without a pod template (spec.template)"}
 	}
 	return []Pod{{Source: src, Kind: obj.Kind, Name: obj.Metadata.Name, Meta: podMeta(&obj, tmpl), Spec: tmpl.Spec}}, nil
+}
+
+func listItems(file string, root *yaml.Node, depth int) ([]Pod, error) {
+	var pods []Pod
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "items" || root.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range root.Content[i+1].Content {
+			more, err := podsOfNode(file, item, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			pods = append(pods, more...)
+		}
+	}
+	return pods, nil
 }
 
 // podTemplate finds the pod a workload kind runs; ok is false for kinds

@@ -204,6 +204,21 @@ spec:
 	}
 }
 
+func TestDecodeList(t *testing.T) {
+	m := `{"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"c"}]}},
+ {"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}},
+ {"apiVersion":"v1","kind":"Pod","metadata":{"name":"b"},"spec":{"hostPID":true,"containers":[{"name":"c"}]}}]}`
+	pods, err := Decode("list.json", []byte(m))
+	if err != nil || len(pods) != 2 || pods[1].Meta.Name != "b" || !pods[1].Spec.HostPID || pods[1].Source != "list.json:4" {
+		t.Fatalf("pods %+v err %v", pods, err)
+	}
+	_, err = Decode("list.yaml", []byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec: {hostIPC: yes-please}\n"))
+	if err == nil || !strings.Contains(err.Error(), "list.yaml:6:") {
+		t.Errorf("an item's error needs its line: %v", err)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	cases := []struct{ name, in, want string }{
 		{"wrong type", podHead + "  containers:\n  - name: c\n    securityContext:\n      runAsUser: abc\n", "pod.yaml:8: cannot unmarshal !!str `abc` into int64"},
