@@ -62,10 +62,6 @@ var podOnly = map[string]string{
 // act on for their violation, with the reason.
 var notHandled = map[string]string{
 	"baseline/capabilities_baseline2.yaml": "adds \"chown\": the Standard refuses the spelling; containerd reads it as CAP_CHOWN, which baseline allows, so the spec holds nothing forbidden",
-	"baseline/selinuxoptions3.yaml":        "seLinuxOptions.user: the label in the spec always has a user (containerd fills in the node's default); telling a set one apart needs the node's default context, which nri-guard does not read",
-	"baseline/selinuxoptions4.yaml":        "seLinuxOptions.role: as for the user, the spec always has a role",
-	"restricted/selinuxoptions3.yaml":      "seLinuxOptions.user: as in baseline",
-	"restricted/selinuxoptions4.yaml":      "seLinuxOptions.role: as in baseline",
 }
 
 // passRewrites lists what may rewrite a pass fixture ("kind/control"),

@@ -175,6 +175,10 @@ func TestLSMSettings(t *testing.T) {
 			"lsm: process.selinuxLabel = system_u:system_r:somevalue:s0: SELinux type somevalue is not in the allowed list, by rule lsm.selinuxTypes (test.yaml:5)"},
 		{"a listed type passes", types, label("system_u:system_r:container_init_t:s0"), ""},
 		{"unconfined types stay refused", types, label("system_u:system_r:spc_t:s0"), "unconfined SELinux type"},
+		{"a user outside the list is refused", "lsm:\n  selinuxUsers: [system_u]\n  selinuxRoles: [system_r]\n", label("staff_u:system_r:container_t:s0"),
+			"SELinux user staff_u is not in the allowed list, by rule lsm.selinuxUsers (test.yaml:5); remove seLinuxOptions.user from the pod"},
+		{"a role outside the list is refused", "lsm:\n  selinuxRoles: [system_r]\n", label("system_u:object_r:container_t:s0"), "SELinux role object_r"},
+		{"the default user and role pass", "lsm:\n  selinuxUsers: [system_u]\n  selinuxRoles: [system_r]\n", label("system_u:system_r:container_t:s0:c1,c2"), ""},
 	}
 	for _, tc := range cases {
 		got := LSM{}.Check(tc.c, loadControls(t, tc.policy), &Env{AppArmor: true, SELinux: true})

@@ -162,6 +162,12 @@ type LSM struct {
 	// container_kvm_t, container_engine_t); unset, only the unconfined
 	// types are refused.
 	SELinuxTypes Setting[[]Glob] `yaml:"selinuxTypes"`
+	// SELinuxUsers and SELinuxRoles, when set, list the SELinux users and
+	// roles a process may run as. The Standard forbids setting either, so
+	// the presets allow only what containerd fills in by default
+	// (system_u, system_r, from the node's container context).
+	SELinuxUsers Setting[[]Glob] `yaml:"selinuxUsers"`
+	SELinuxRoles Setting[[]Glob] `yaml:"selinuxRoles"`
 }
 
 // UserNamespaces makes a user namespace the node's rule: uid 0 in a pod
