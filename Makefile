@@ -12,7 +12,7 @@ FUZZTIME  ?= 30s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test lint unit fuzz bench e2e demo dist dist-check clean
+.PHONY: all build test lint unit fuzz bench conformance e2e e2e-fixtures demo dist dist-check clean
 
 all: build
 
@@ -41,12 +41,23 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./internal/idpool/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./internal/kubepod/
+
+# The Pod Security Standards' own fixtures under the presets, with the
+# counts (part of unit too; it skips when the module cannot be downloaded).
+conformance:
+	$(GO) test -tags $(TAGS) -count=1 -run TestPodSecurityStandardsFixtures -v ./internal/check/ | grep -E 'v1\.[0-9]+:|^(--- )?(PASS|FAIL|ok)'
 
 bench:
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/ ./internal/idpool/
 
 e2e: build
 	CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" bash e2e/run.sh
+
+# Every Pod Security Standards fixture as pods on real containerd under
+# the matching preset; the node's answer must be nri-guard check's.
+e2e-fixtures: build
+	NRI_GUARD_E2E_FIXTURES=1 CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" E2E_RUN=TestPSSFixtures bash e2e/run.sh
 
 demo: build
 	bash e2e/demo.sh

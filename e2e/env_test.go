@@ -325,12 +325,23 @@ func (e *env) stopGuard(sig syscall.Signal) {
 
 // importImages loads the e2e pause and busybox images.
 func (e *env) importImages() {
-	for _, img := range []string{pauseImage, busyboxImage} {
+	for _, img := range append([]string{pauseImage, busyboxImage}, k3sImages...) {
 		out, err := exec.Command(filepath.Join(e.bin, "ctr"), "--address", e.path("containerd.sock"), "-n", "k8s.io", "images", "import", img).CombinedOutput()
 		if err != nil {
 			e.t.Fatalf("importing %s: %v\n%s", img, err, out)
 		}
 	}
+}
+
+// k3sImageNames are busybox images under the names of K3s's system
+// images, so the k3s-system preset's exceptions (which select by image)
+// apply to the pods modelled on those components. Each is an image of its
+// own: containerd names a container's image by the image's first
+// reference, so one image under several tags would carry one name.
+var k3sImageNames = []string{
+	"docker.io/rancher/klipper-lb:e2e",
+	"docker.io/rancher/mirrored-coredns-coredns:e2e",
+	"docker.io/rancher/mirrored-library-busybox:e2e",
 }
 
 // waitGuarded waits until creations pass through the guard: a probe

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,8 @@ var (
 	nridumpBin   string
 	pauseImage   string
 	busyboxImage string
+	// k3sImages are the image tars for k3sImageNames.
+	k3sImages []string
 
 	versions = strings.Fields(envOr("CONTAINERD_VERSIONS", "v2.4.2 v2.2.9 v2.1.9"))
 	modes    = strings.Fields(envOr("NRI_GUARD_E2E_MODES", "external preregistered"))
@@ -236,7 +239,15 @@ func buildImages() error {
 	}
 	pause := []string{"--ref", "localhost/e2e/pause:1", "--out", pauseImage,
 		"--file", pauseBin + ":/pause", "--entrypoint", "/pause", "--user", "65534:65534"}
-	for _, args := range [][]string{pause, bb} {
+	images := [][]string{pause, bb}
+	for _, ref := range k3sImageNames {
+		tar := filepath.Join(workDir, strings.NewReplacer("/", "_", ":", "_").Replace(ref)+".tar")
+		k3sImages = append(k3sImages, tar)
+		// Later flags win; the environment variable makes the image's
+		// digest its own.
+		images = append(images, append(slices.Clone(bb), "--ref", ref, "--out", tar, "--env", "E2E_IMAGE="+ref))
+	}
+	for _, args := range images {
 		cmd := exec.Command("go", append([]string{"run", "./e2e/tools/mkimage"}, args...)...)
 		cmd.Dir = repoRoot
 		if out, err := cmd.CombinedOutput(); err != nil {

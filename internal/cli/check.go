@@ -55,19 +55,22 @@ func (w *workloadFlags) applyTo(c *view.Container) {
 	c.Pod.Labels = w.labels
 }
 
-// runCheck judges a spec offline: exit 0 allowed, 1 refused, 2 bad input.
+// runCheck judges a spec or a manifest offline: exit 0 allowed, 1
+// refused, 2 bad input.
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("nri-guard check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pf policyFlags
 	var wf workloadFlags
+	var nf nodeFlags
 	pf.register(fs)
 	wf.register(fs)
+	nf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return check.ExitBadInput
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: nri-guard check [flags] SPEC.json|-")
+		fmt.Fprintln(stderr, "usage: nri-guard check [flags] SPEC.json|POD.yaml|-")
 		return check.ExitBadInput
 	}
 	name, data, err := readInput(fs.Arg(0), stdin)
@@ -75,14 +78,18 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nri-guard check:", err)
 		return check.ExitBadInput
 	}
+	pol, env, err := nf.load(&pf)
+	if err != nil {
+		fmt.Fprintf(stderr, "nri-guard check: bad policy:\n%v\n", err)
+		return check.ExitBadInput
+	}
+	nf.applyTo(env)
+	if check.IsManifest(data) {
+		return checkManifest(name, data, engine.New(pol, env, nil), &nf, stdout, stderr)
+	}
 	in, err := check.Parse(name, data)
 	if err != nil {
 		fmt.Fprintln(stderr, "nri-guard check:", err)
-		return check.ExitBadInput
-	}
-	pol, env, err := pf.load()
-	if err != nil {
-		fmt.Fprintf(stderr, "nri-guard check: bad policy:\n%v\n", err)
 		return check.ExitBadInput
 	}
 	c := view.FromSpec(in.ID, in.Spec, view.SpecSource{})

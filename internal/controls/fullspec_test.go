@@ -2,6 +2,7 @@ package controls
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/policy"
@@ -162,5 +163,36 @@ func TestLSM(t *testing.T) {
 	c.Process.AppArmorProfile, c.Process.SELinuxLabel = "cri-containerd.apparmor.d", "system_u:system_r:container_t:s0:c1,c2"
 	if got := (LSM{}).Check(c, s, &Env{AppArmor: true, SELinux: true}); len(got) != 0 {
 		t.Fatalf("confined container: %s", texts(got))
+	}
+}
+
+func TestLSMSettings(t *testing.T) {
+	types := "lsm:\n  selinuxTypes: [container_t, container_init_t]\n"
+	label := func(l string) *view.Container {
+		return withProcess(func(p *view.Process) { p.AppArmorProfile = "cri-containerd.apparmor.d"; p.SELinuxLabel = l })
+	}
+	sandbox := withProcess(nil)
+	sandbox.Sandbox = true
+	cases := []struct {
+		name, policy string
+		c            *view.Container
+		want         string
+	}{
+		{"a sandbox has no AppArmor profile, by containerd's design", "", sandbox, ""},
+		{"any confined type passes without a list", "", label("system_u:system_r:somevalue:s0"), ""},
+		{"a type outside the list is refused", types, label("system_u:system_r:somevalue:s0"),
+			"lsm: process.selinuxLabel = system_u:system_r:somevalue:s0: SELinux type somevalue is not in the allowed list, by rule lsm.selinuxTypes (test.yaml:5)"},
+		{"a listed type passes", types, label("system_u:system_r:container_init_t:s0"), ""},
+		{"unconfined types stay refused", types, label("system_u:system_r:spc_t:s0"), "unconfined SELinux type"},
+		{"a user outside the list is refused", "lsm:\n  selinuxUsers: [system_u]\n  selinuxRoles: [system_r]\n", label("staff_u:system_r:container_t:s0"),
+			"SELinux user staff_u is not in the allowed list, by rule lsm.selinuxUsers (test.yaml:5); remove seLinuxOptions.user from the pod"},
+		{"a role outside the list is refused", "lsm:\n  selinuxRoles: [system_r]\n", label("system_u:object_r:container_t:s0"), "SELinux role object_r"},
+		{"the default user and role pass", "lsm:\n  selinuxUsers: [system_u]\n  selinuxRoles: [system_r]\n", label("system_u:system_r:container_t:s0:c1,c2"), ""},
+	}
+	for _, tc := range cases {
+		got := LSM{}.Check(tc.c, loadControls(t, tc.policy), &Env{AppArmor: true, SELinux: true})
+		if (tc.want == "") != (len(got) == 0) || (tc.want != "" && !strings.Contains(got[0].Text(), tc.want)) {
+			t.Errorf("%s: %s", tc.name, texts(got))
+		}
 	}
 }

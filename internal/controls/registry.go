@@ -19,4 +19,5 @@ var All = []Control{
 	RunAsRoot{},
 	LSM{},
 	UserNamespaces{},
+	HostPathVolumes{},
 }

@@ -20,7 +20,12 @@ import (
 // returned Env allows everything a full-spec caller can do; callers with
 // less (NRI) narrow it.
 func Load(file, dir string) (*policy.Policy, *controls.Env, error) {
-	pol, err := policy.Load(file, dir)
+	return LoadWith(nil, file, dir)
+}
+
+// LoadWith is Load with presets under the files (file may then be "").
+func LoadWith(presets []policy.PresetName, file, dir string) (*policy.Policy, *controls.Env, error) {
+	pol, err := policy.LoadWith(presets, file, dir)
 	if err != nil {
 		return nil, nil, err
 	}

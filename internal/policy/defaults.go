@@ -68,6 +68,7 @@ func defaults() Document {
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
+			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
 		},
 	}
 }

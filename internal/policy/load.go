@@ -21,7 +21,17 @@ import (
 // before. It returns every error it finds, or a complete Policy: a policy
 // never half-loads.
 func Load(base, dir string) (*Policy, error) {
-	files := []string{base}
+	return LoadWith(nil, base, dir)
+}
+
+// LoadWith is Load with presets laid under the files in addition to those
+// the files name (`nri-guard check --preset`). base may be "" when
+// presets are given: the presets alone are then the policy.
+func LoadWith(presets []PresetName, base, dir string) (*Policy, error) {
+	var files []string
+	if base != "" {
+		files = append(files, base)
+	}
 	if dir != "" {
 		more, err := dropIns(dir)
 		if err != nil {
@@ -37,7 +47,7 @@ func Load(base, dir string) (*Policy, error) {
 		}
 		inputs = append(inputs, Input{Name: f, Data: data})
 	}
-	return Parse(inputs...)
+	return ParseWith(presets, inputs...)
 }
 
 // Input is one policy document and the name errors should carry.
@@ -48,6 +58,15 @@ type Input struct {
 
 // Parse merges the documents in order, the first being the base.
 func Parse(inputs ...Input) (*Policy, error) {
+	return ParseWith(nil, inputs...)
+}
+
+// ParseWith merges the presets given and those the documents name, then
+// the documents in order.
+func ParseWith(presets []PresetName, inputs ...Input) (*Policy, error) {
+	if len(inputs) == 0 && len(presets) == 0 {
+		return nil, errors.New("no policy: name a policy file or a preset")
+	}
 	var errs Errors
 	docs := make([]Document, 0, len(inputs))
 	for _, in := range inputs {
@@ -58,9 +77,18 @@ func Parse(inputs ...Input) (*Policy, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	p, mergeErrs := merge(inputs, docs)
+	names := append(slices.Clone(presets), presetsOf(docs)...)
+	layers, errs := presetInputs(names)
+	presetDocs, presetErrs := parsePresets(layers)
+	if errs = append(errs, presetErrs...); len(errs) > 0 {
+		return nil, errs
+	}
+	p, mergeErrs := merge(inputs, append(presetDocs, docs...))
 	if len(mergeErrs) > 0 {
 		return nil, mergeErrs
+	}
+	for _, l := range layers {
+		p.Presets = append(p.Presets, l.Name)
 	}
 	return p, nil
 }

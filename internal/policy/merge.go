@@ -6,7 +6,10 @@ import "reflect"
 // file and the drop-ins merged, with every control's mode resolved.
 type Policy struct {
 	// Files are the documents merged, base first.
-	Files       []string
+	Files []string
+	// Presets are the preset layers under Files (their source paths), in
+	// order; they come from the binary, not from the node's disk.
+	Presets     []string
 	DefaultMode Setting[Mode]
 	// Controls apply to every workload no exception selects.
 	Controls   Controls

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 )
 
 // Show writes the effective policy as YAML, each setting followed by the
 // file:line it came from, so an operator sees at once which drop-in won.
 func (p *Policy) Show(w io.Writer) {
-	fmt.Fprintf(w, "# effective nri-guard policy, merged from (in order): %s\n", strings.Join(p.Files, ", "))
+	fmt.Fprintf(w, "# effective nri-guard policy, merged from (in order): %s\n", strings.Join(append(slices.Clone(p.Presets), p.Files...), ", "))
 	fmt.Fprintf(w, "apiVersion: %s\nkind: %s\n", APIVersion, Kind)
 	line(w, 0, "defaultMode", string(p.DefaultMode.Value), p.DefaultMode.Source)
 	fmt.Fprintln(w, "controls:")

@@ -12,8 +12,12 @@ type Document struct {
 	APIVersion  string        `yaml:"apiVersion"`
 	Kind        string        `yaml:"kind"`
 	DefaultMode Setting[Mode] `yaml:"defaultMode"`
-	Controls    Controls      `yaml:"controls"`
-	Exceptions  []Exception   `yaml:"exceptions"`
+	// Presets names shipped policies (profiles/policy/NAME.yaml) laid
+	// under every file, in order: the built-in defaults, then the presets,
+	// then the base file and the drop-ins.
+	Presets    []PresetName `yaml:"presets"`
+	Controls   Controls     `yaml:"controls"`
+	Exceptions []Exception  `yaml:"exceptions"`
 }
 
 // Controls holds the settings of every control. Each field's YAML key is
@@ -37,6 +41,7 @@ type Controls struct {
 	RunAsRoot       RunAsRoot       `yaml:"runAsRoot"`
 	LSM             LSM             `yaml:"lsm"`
 	UserNamespaces  UserNamespaces  `yaml:"userNamespaces"`
+	HostPathVolumes HostPathVolumes `yaml:"hostPathVolumes"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -154,6 +159,17 @@ type RunAsRoot struct {
 // confinement.
 type LSM struct {
 	Mode Setting[Mode] `yaml:"mode"`
+	// SELinuxTypes, when set, lists the SELinux types a process may run
+	// as (the Pod Security Standards allow container_t, container_init_t,
+	// container_kvm_t, container_engine_t); unset, only the unconfined
+	// types are refused.
+	SELinuxTypes Setting[[]Glob] `yaml:"selinuxTypes"`
+	// SELinuxUsers and SELinuxRoles, when set, list the SELinux users and
+	// roles a process may run as. The Standard forbids setting either, so
+	// the presets allow only what containerd fills in by default
+	// (system_u, system_r, from the node's container context).
+	SELinuxUsers Setting[[]Glob] `yaml:"selinuxUsers"`
+	SELinuxRoles Setting[[]Glob] `yaml:"selinuxRoles"`
 }
 
 // UserNamespaces makes a user namespace the node's rule: uid 0 in a pod
@@ -163,6 +179,17 @@ type UserNamespaces struct {
 	// Want is what enforce asks of a pod: "require" refuses a pod in the
 	// node's user namespace, "enable" gives it one.
 	Want Setting[UserNSWant] `yaml:"want"`
+}
+
+// HostPathVolumes refuses every bind mount of a host path that is not the
+// pod's own (kubelet's volume directories, containerd's per-sandbox
+// files): the Pod Security Standards' "HostPath Volumes" as the node sees
+// it. Off by default; the baseline and restricted presets turn it on.
+type HostPathVolumes struct {
+	Mode Setting[Mode] `yaml:"mode"`
+	// Allow names host paths (and what is below them) that may be
+	// mounted: meant for exceptions.
+	Allow Setting[[]HostPath] `yaml:"allow"`
 }
 
 // Exception gives matching workloads different control settings.

@@ -1,0 +1,46 @@
+package controls
+
+import (
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// HostPathVolumes refuses every bind mount of a host path that is not the
+// pod's own: the Pod Security Standards forbid hostPath volumes at the
+// baseline level, whatever the path. host-mounts guards the sensitive
+// paths on every node; this control is the Standard's stricter rule, off
+// by default and turned on by the baseline and restricted presets. The
+// pod's own volumes (kubelet's pods/<uid>/ directory) and containerd's
+// per-sandbox hosts/hostname/resolv.conf/shm are not host paths in this
+// sense and pass, as they do in host-mounts.
+type HostPathVolumes struct{}
+
+func (HostPathVolumes) Meta() Meta {
+	return Meta{
+		ID: "host-path-volumes", Key: "hostPathVolumes", Since: policy.APIVersion,
+		Description: "refuse any bind mount of a host path that is not the pod's own (the Standard's HostPath Volumes)",
+		Reads:       []string{"mounts"},
+	}
+}
+
+func (HostPathVolumes) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
+	hp := &s.HostPathVolumes
+	kubeletRoot := string(s.HostMounts.KubeletRoot.Value)
+	var out []Finding
+	for _, m := range c.Mounts {
+		if !m.IsBind() {
+			continue
+		}
+		src := policy.CleanHostPath(m.Source)
+		if runtimeManaged(c, m, src, kubeletRoot) || within(src, hp.Allow.Value) {
+			continue
+		}
+		out = append(out, Finding{
+			Control: "host-path-volumes", Field: "mounts[" + m.Destination + "].source", Value: src,
+			Problem: "a host path that is not the pod's own volume", By: m.AddedBy,
+			Rule: "hostPathVolumes.mode", Source: hp.Mode.Source, Verdict: Refuse,
+			Fix: exceptionFix("hostPathVolumes.allow: [" + src + "]"),
+		})
+	}
+	return out
+}
