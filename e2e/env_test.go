@@ -342,6 +342,8 @@ var k3sImageNames = []string{
 	"docker.io/rancher/klipper-lb:e2e",
 	"docker.io/rancher/mirrored-coredns-coredns:e2e",
 	"docker.io/rancher/mirrored-library-busybox:e2e",
+	"docker.io/rancher/mirrored-metrics-server:e2e",
+	"docker.io/rancher/mirrored-library-traefik:e2e",
 }
 
 // waitGuarded waits until creations pass through the guard: a probe
