@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,29 @@ func TestConfigPoolDefaultsAndValidation(t *testing.T) {
 	os.WriteFile(path, []byte("runc: /usr/bin/runc\nuserNamespacePool: {first: 4294901760, count: 2}\n"), 0o644)
 	if _, _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("got %v, want an error naming %s", err, path)
+	}
+}
+
+// The sandbox's pid is trusted only with its start time: a pid whose
+// process is gone may name another process, in another pod's namespaces.
+func TestInitPIDChecksTheStartTime(t *testing.T) {
+	root := t.TempDir()
+	self := os.Getpid()
+	start, err := processStart(self)
+	if err != nil || start == 0 {
+		t.Fatalf("start time of this process: %d %v", start, err)
+	}
+	write := func(start uint64) {
+		os.MkdirAll(filepath.Join(root, "sb"), 0o700)
+		data := fmt.Sprintf(`{"init_process_pid": %d, "init_process_start": %d}`, self, start)
+		os.WriteFile(filepath.Join(root, "sb", "state.json"), []byte(data), 0o600)
+	}
+	write(start)
+	if pid, err := initPID(root, "sb"); err != nil || pid != self {
+		t.Fatalf("live sandbox: %d %v", pid, err)
+	}
+	write(start + 1)
+	if _, err := initPID(root, "sb"); err == nil || !strings.Contains(err.Error(), "is gone") {
+		t.Fatalf("a reused pid was accepted: %v", err)
 	}
 }
