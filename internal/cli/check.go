@@ -9,6 +9,7 @@ import (
 
 	"github.com/nri-guard/nri-guard/internal/check"
 	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/subpath"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
@@ -92,7 +93,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nri-guard check:", err)
 		return check.ExitBadInput
 	}
-	c := view.FromSpec(in.ID, in.Spec, view.SpecSource{})
+	c := view.FromSpec(in.ID, in.Spec, view.SpecSource{ResolveSubPath: subpath.HostPath})
 	wf.applyTo(c)
 	d := engine.New(pol, env, nil).Decide(c)
 	return check.Report(stdout, in, c, &d, assumptions(c, &wf))

@@ -30,8 +30,12 @@ func (HostMounts) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding
 		if !m.IsBind() {
 			continue
 		}
+		if m.Unresolved != "" {
+			out = append(out, unresolvedSubPath("host-mounts", m, "hostMounts.mode", hm.Mode.Source))
+			continue
+		}
 		src := policy.CleanHostPath(m.Source)
-		if runtimeManaged(c, m, src, string(hm.KubeletRoot.Value)) || within(src, hm.Allow.Value) {
+		if runtimeManaged(c, m, src, s) || within(src, hm.Allow.Value) {
 			continue
 		}
 		if paths == nil {
@@ -146,15 +150,20 @@ func isListed(p string, list []policy.HostPath) bool {
 
 // runtimeManaged recognises the mounts kubelet and containerd add to
 // every pod: the pod's own volumes under kubelet's pods/<pod uid>/
-// directory, and the hosts, hostname, resolv.conf and shm files that
-// containerd keeps per sandbox. They live below sensitive paths
-// (/var/lib/kubelet, /var/lib/rancher) but belong to this very pod.
-func runtimeManaged(c *view.Container, m view.Mount, src, kubeletRoot string) bool {
+// directory, its namespace's local-path volumes, and the hosts,
+// hostname, resolv.conf and shm files that containerd keeps per sandbox.
+// They live below sensitive paths (/var/lib/kubelet, /var/lib/rancher)
+// but belong to this very pod.
+func runtimeManaged(c *view.Container, m view.Mount, src string, s *policy.Controls) bool {
+	kubeletRoot := string(s.HostMounts.KubeletRoot.Value)
 	if safeName(c.Pod.UID) && kubeletRoot != "" {
 		own := path.Join(policy.CleanHostPath(kubeletRoot), "pods", c.Pod.UID)
 		if isBelow(src, own) {
 			return true
 		}
+	}
+	if ownLocalVolume(src, string(s.HostMounts.LocalStorage.Value), c.Pod.Namespace) {
+		return true
 	}
 	if !safeName(c.Pod.ID) {
 		return false
@@ -177,4 +186,31 @@ var sandboxFiles = map[string]string{
 // directory to its parents.
 func safeName(s string) bool {
 	return s != "" && s != "." && s != ".." && !strings.Contains(s, "/")
+}
+
+// ownLocalVolume reports whether src is, or lies in, a local-path volume
+// directory of the pod's namespace: <storage>/pvc-<uid>_<namespace>_<claim>.
+// Namespace and claim names cannot hold "_", so the name splits one way.
+func ownLocalVolume(src, storage, namespace string) bool {
+	if storage == "" || !safeName(namespace) {
+		return false
+	}
+	storage = policy.CleanHostPath(storage)
+	if !isBelow(src, storage) {
+		return false
+	}
+	dir, _, _ := strings.Cut(strings.TrimPrefix(src, storage+"/"), "/")
+	parts := strings.Split(dir, "_")
+	return len(parts) == 3 && strings.HasPrefix(parts[0], "pvc-") && parts[1] == namespace && parts[2] != ""
+}
+
+// unresolvedSubPath refuses a kubelet subPath mount whose host path the
+// node's mount table does not tell: it could show any host directory.
+func unresolvedSubPath(control string, m view.Mount, rule string, source policy.Source) Finding {
+	return Finding{
+		Control: control, Field: "mounts[" + m.Destination + "].source", Value: m.Via,
+		Problem: "a kubelet subPath mount whose host path cannot be told (" + m.Unresolved + ")", By: m.AddedBy,
+		Rule: rule, Source: source, Verdict: Refuse,
+		Fix: "judge it where nri-guard reads the node's mount table (the plugin and the runtime wrapper do), or add an exception for this pod that sets " + rule + ": off",
+	}
 }

@@ -25,14 +25,17 @@ func (HostPathVolumes) Meta() Meta {
 
 func (HostPathVolumes) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	hp := &s.HostPathVolumes
-	kubeletRoot := string(s.HostMounts.KubeletRoot.Value)
 	var out []Finding
 	for _, m := range c.Mounts {
 		if !m.IsBind() {
 			continue
 		}
+		if m.Unresolved != "" {
+			out = append(out, unresolvedSubPath("host-path-volumes", m, "hostPathVolumes.mode", hp.Mode.Source))
+			continue
+		}
 		src := policy.CleanHostPath(m.Source)
-		if runtimeManaged(c, m, src, kubeletRoot) || within(src, hp.Allow.Value) {
+		if runtimeManaged(c, m, src, s) || within(src, hp.Allow.Value) {
 			continue
 		}
 		out = append(out, Finding{

@@ -16,6 +16,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
+	"github.com/nri-guard/nri-guard/internal/subpath"
 	"github.com/nri-guard/nri-guard/internal/view"
 	"github.com/nri-guard/nri-guard/internal/view/nriview"
 )
@@ -77,7 +78,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	st := &state{
 		engine:  engine.New(pol, env, unavailable),
 		runtime: rt,
-		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown},
+		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown, ResolveSubPath: subpath.HostPath},
 	}
 	p.state.Store(st)
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))

@@ -59,6 +59,7 @@ func defaults() Document {
 				Paths:         set(DefaultSensitivePaths),
 				ReadOnlyPaths: set(DefaultReadOnlyPaths),
 				KubeletRoot:   set(HostPath("/var/lib/kubelet")),
+				LocalStorage:  set(HostPath("/var/lib/rancher/k3s/storage")),
 			},
 			Devices:         Devices{Action: set(DeviceRefuse)},
 			Seccomp:         Seccomp{Unconfined: set(SeccompInject), Localhost: set(Allow)},

@@ -67,6 +67,13 @@ type HostMounts struct {
 	// KubeletRoot is kubelet's --root-dir; a pod's own volumes below it are
 	// not host mounts in the dangerous sense.
 	KubeletRoot Setting[HostPath] `yaml:"kubeletRoot"`
+	// LocalStorage is K3s's local-path provisioner directory
+	// (--default-local-storage-path). Its volume directories are named
+	// pvc-<uid>_<namespace>_<claim>: a pod may mount those of its own
+	// namespace, which is what a PersistentVolumeClaim on K3s's default
+	// StorageClass turns into. A node without local-path storage may
+	// point it at a directory that does not exist.
+	LocalStorage Setting[HostPath] `yaml:"localStorage"`
 }
 
 // Devices guards host devices given to a container.

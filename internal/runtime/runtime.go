@@ -25,6 +25,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/loader"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
+	"github.com/nri-guard/nri-guard/internal/subpath"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -73,7 +74,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	}
 	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
-	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker()})
+	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath})
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")

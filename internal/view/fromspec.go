@@ -23,6 +23,9 @@ type SpecSource struct {
 	// IsHostNamespace compares namespace paths with the node's; nil
 	// means only /proc/1/ns/* counts.
 	IsHostNamespace func(nsType, path string) bool
+	// ResolveSubPath traces kubelet's subPath binds to the host path they
+	// show (subpath.HostPath); nil marks them unresolved.
+	ResolveSubPath func(string) (string, error)
 }
 
 // FromSpec builds the view of a container from its OCI runtime spec. Pod
@@ -44,7 +47,9 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 		SysctlsKnown: true,
 	}
 	for _, m := range spec.Mounts {
-		c.Mounts = append(c.Mounts, Mount{Source: m.Source, Destination: m.Destination, Type: m.Type, Options: m.Options})
+		vm := Mount{Source: m.Source, Destination: m.Destination, Type: m.Type, Options: m.Options}
+		ResolveSubPath(&vm, src.ResolveSubPath)
+		c.Mounts = append(c.Mounts, vm)
 	}
 	c.Hooks = hooksFromSpec(spec.Hooks)
 	c.Sandbox = a[AnnotationContainerType] == "sandbox"

@@ -102,6 +102,12 @@ type Mount struct {
 	Options     []string
 	// AddedBy names the NRI plugin that added the mount, if any.
 	AddedBy string
+	// Via is kubelet's subPath bind the mount came through, when Source
+	// was resolved from it to the host path it shows.
+	Via string
+	// Unresolved says why a kubelet subPath bind could not be traced to
+	// a host path; such a mount is judged as an unknown host path.
+	Unresolved string
 }
 
 // Device is one device node of the spec.

@@ -22,6 +22,9 @@ type Source struct {
 	// SysctlsKnown: the runtime fills Container.linux.sysctl (containerd
 	// 2.3 and later), so an empty map means "none".
 	SysctlsKnown bool
+	// ResolveSubPath traces kubelet's subPath binds to the host path they
+	// show (subpath.HostPath); nil marks them unresolved.
+	ResolveSubPath func(string) (string, error)
 }
 
 // FromNRI builds the view of a container from a CreateContainer request.
@@ -39,7 +42,7 @@ func FromNRI(pod *api.PodSandbox, ctr *api.Container, src Source) *view.Containe
 		c.Namespaces = append(c.Namespaces, src.namespace(ns, ""))
 	}
 	for _, m := range ctr.GetMounts() {
-		c.Mounts = append(c.Mounts, mountFromNRI(m, ""))
+		c.Mounts = append(c.Mounts, src.mount(m, ""))
 	}
 	for _, d := range lnx.GetDevices() {
 		c.Devices = append(c.Devices, deviceFromNRI(d, ""))
@@ -78,14 +81,16 @@ func (src Source) namespace(ns *api.LinuxNamespace, addedBy string) view.Namespa
 	}
 }
 
-func mountFromNRI(m *api.Mount, addedBy string) view.Mount {
-	return view.Mount{
+func (src Source) mount(m *api.Mount, addedBy string) view.Mount {
+	vm := view.Mount{
 		Source:      m.GetSource(),
 		Destination: m.GetDestination(),
 		Type:        m.GetType(),
 		Options:     m.GetOptions(),
 		AddedBy:     addedBy,
 	}
+	view.ResolveSubPath(&vm, src.ResolveSubPath)
+	return vm
 }
 
 func deviceFromNRI(d *api.LinuxDevice, addedBy string) view.Device {
@@ -179,7 +184,7 @@ func ApplyNRIAdjustment(c *view.Container, adj *api.ContainerAdjustment, owners 
 			continue
 		}
 		owner, _ := owners.MountOwner(id, m.Destination)
-		out.Mounts = replaceOrAppend(out.Mounts, mountFromNRI(m, owner), func(x view.Mount) bool { return x.Destination == m.Destination })
+		out.Mounts = replaceOrAppend(out.Mounts, src.mount(m, owner), func(x view.Mount) bool { return x.Destination == m.Destination })
 	}
 	lnx := adj.GetLinux()
 	for _, d := range lnx.GetDevices() {
