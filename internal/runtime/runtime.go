@@ -89,7 +89,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	apply.ToSpec(spec, d.Rewrites)
 	if wantsUserNamespace(d.Rewrites) {
 		if err := enterUserNamespace(cfg, inv, bundle, spec, c); err != nil {
-			return "nri-guard-runc: refused: " + c.Pod.Namespace + "/" + c.Pod.Name + ": cannot give the pod a user namespace: " + oneLine(err.Error())
+			return userNamespaceRefusal(c, &d, err)
 		}
 	}
 	if err := writeSpec(specPath, spec, mode); err != nil {

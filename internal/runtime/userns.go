@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/idpool"
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/userns"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -56,6 +58,21 @@ func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.S
 	return userns.MountTargets(rootfsPath(bundle, spec), spec.Mounts)
 }
 
+// userNamespaceRefusal says why a container the policy moves into a user
+// namespace could not be moved, naming the rule that asked for it and
+// the exception that would let it run in the node's user namespace.
+func userNamespaceRefusal(c *view.Container, d *engine.Decision, err error) string {
+	var rules []string
+	for _, f := range d.Findings {
+		if f.Rewrite != nil && f.Rewrite.Kind == view.SetUserNamespace && f.Mode == policy.Enforce {
+			rules = append(rules, fmt.Sprintf("%s (%s)", f.Rule, f.Source))
+		}
+	}
+	return fmt.Sprintf("nri-guard-runc: refused: %s: linux.namespaces.user: cannot be given a user namespace, as %s asks: %s; "+
+		"to run it in the node's user namespace, add an exception for this pod that sets userNamespaces.mode: off or runAsRoot.mode: off",
+		engine.WorkloadName(c), strings.Join(rules, " and "), oneLine(err.Error()))
+}
+
 // enterPodNamespace joins the sandbox's user namespace or, when it has
 // none, gives the container one with the pod's range; it returns the
 // host id of uid and gid 0 inside.
@@ -79,12 +96,29 @@ func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Contai
 		userns.Join(spec, procDir+"/ns/user")
 		return start, nil
 	}
+	if joinsNamespace(spec, specs.PIDNamespace) {
+		// The sandbox's pid namespace (shareProcessNamespace) belongs to
+		// the node's user namespace: runc could not mount /proc for it.
+		return 0, fmt.Errorf("it shares the pod's process namespace (shareProcessNamespace), whose sandbox runs in the node's user namespace; give the whole pod one (userNamespaces want: enable, or hostUsers: false)")
+	}
 	r, err := allocate(cfg.UserNamespacePool, c.Pod.ID, root, c)
 	if err != nil {
 		return 0, err
 	}
 	userns.Own(spec, r.Start, true)
 	return r.Start, nil
+}
+
+func joinsNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t && ns.Path != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // hostIDOfRoot reads which host id a namespace's id 0 maps to.

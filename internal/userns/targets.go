@@ -26,11 +26,15 @@ func MountTargets(rootfs string, mounts []specs.Mount) error {
 		return fmt.Errorf("open root filesystem %s: %w", rootfs, err)
 	}
 	defer unix.Close(root)
+	rootPath, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", root))
+	if err != nil {
+		return err
+	}
 	for i, m := range mounts {
 		if insideEarlierMount(m.Destination, mounts[:i]) {
 			continue
 		}
-		if err := ensureTarget(root, m); err != nil {
+		if err := ensureTarget(root, rootPath, m); err != nil {
 			return fmt.Errorf("create mount target %s in the root filesystem: %w", m.Destination, err)
 		}
 	}
@@ -48,17 +52,31 @@ func insideEarlierMount(dest string, earlier []specs.Mount) bool {
 	return false
 }
 
-// ensureTarget walks the destination one component at a time from the
-// root, creating what is missing: directories on the way, and at the end
-// a directory, or an empty file when the mount's source is a file.
-func ensureTarget(root int, m specs.Mount) error {
-	parts := strings.Split(strings.Trim(filepath.Clean("/"+m.Destination), "/"), "/")
+// ensureTarget creates what is missing of the destination: directories
+// on the way, and at the end a directory, or an empty file when the
+// mount's source is a file.
+func ensureTarget(root int, rootPath string, m specs.Mount) error {
+	return ensurePath(root, rootPath, m.Destination, sourceIsFile(m), 0)
+}
+
+// maxLinks bounds how many links on the way are followed, as the kernel
+// does (ELOOP after 40).
+const maxLinks = 40
+
+// ensurePath walks rel one component at a time from the root. A
+// component that is a link to something missing (an image's
+// /etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) has its
+// target created instead, as runc would, resolved inside the root too.
+func ensurePath(root int, rootPath, rel string, file bool, links int) error {
+	if links > maxLinks {
+		return unix.ELOOP
+	}
+	parts := strings.Split(strings.Trim(filepath.Clean("/"+rel), "/"), "/")
 	if parts[0] == "" {
 		return nil // the root itself
 	}
 	for i := range parts {
-		rel := strings.Join(parts[:i+1], "/")
-		fd, err := openInRoot(root, rel)
+		fd, err := openInRoot(root, strings.Join(parts[:i+1], "/"))
 		if err == nil {
 			unix.Close(fd)
 			continue
@@ -66,12 +84,52 @@ func ensureTarget(root int, m specs.Mount) error {
 		if !errors.Is(err, unix.ENOENT) {
 			return err
 		}
-		last := i == len(parts)-1
-		if err := create(root, strings.Join(parts[:i], "/"), parts[i], last && sourceIsFile(m)); err != nil {
+		parent, last := strings.Join(parts[:i], "/"), i == len(parts)-1
+		err = create(root, parent, parts[i], last && file)
+		if errors.Is(err, unix.EEXIST) {
+			target, lerr := linkTarget(root, rootPath, parent, parts[i])
+			if lerr != nil {
+				return err
+			}
+			err = ensurePath(root, rootPath, target, last && file, links+1)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// linkTarget reads the link name in parentRel and returns what it points
+// at as a path inside the root: an absolute target is the root's, a
+// relative one is taken from the directory the link really lies in.
+func linkTarget(root int, rootPath, parentRel, name string) (string, error) {
+	if parentRel == "" {
+		parentRel = "."
+	}
+	dir, err := openat2InRoot(root, parentRel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(dir)
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dir, name, buf)
+	if err != nil {
+		return "", err
+	}
+	target := string(buf[:n])
+	if filepath.IsAbs(target) {
+		return target, nil
+	}
+	dirPath, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", dir))
+	if err != nil {
+		return "", err
+	}
+	inRoot, ok := strings.CutPrefix(dirPath, rootPath)
+	if !ok {
+		return "", fmt.Errorf("%s lies outside the root filesystem %s", dirPath, rootPath)
+	}
+	return filepath.Join("/", inRoot, target), nil
 }
 
 func openInRoot(root int, rel string) (int, error) {

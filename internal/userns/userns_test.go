@@ -142,10 +142,13 @@ func TestMountTargetsStayInsideTheRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Symlink("../../../../../../..", filepath.Join(rootfs, "up"))
-	// The link's target does not exist inside the root: the component is
-	// a dangling link there, and nothing is created through it.
-	if err := MountTargets(rootfs, []specs.Mount{{Destination: "/escape/planted", Type: "bind", Source: t.TempDir(), Options: []string{"rbind"}}}); err == nil {
-		t.Error("a dangling link on the way was not reported")
+	// The link's absolute target names a path of the node; inside the
+	// root it names the same path below the root, which is created there.
+	if err := MountTargets(rootfs, []specs.Mount{{Destination: "/escape/planted", Type: "bind", Source: t.TempDir(), Options: []string{"rbind"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(rootfs, outside, "planted")); err != nil {
+		t.Fatalf("the link's target inside the root: %v", err)
 	}
 	if err := MountTargets(rootfs, []specs.Mount{{Destination: "/up/planted2", Type: "bind", Source: t.TempDir(), Options: []string{"rbind"}}}); err != nil {
 		t.Fatal(err)
@@ -156,5 +159,40 @@ func TestMountTargetsStayInsideTheRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(rootfs, "planted2")); err != nil {
 		t.Fatalf("a relative link up from the root resolves to the root: %v", err)
+	}
+}
+
+// An image's link to a file that is not there yet (systemd-resolved's
+// stub on the host side) gets its target created inside the root, as
+// runc would do, so the mount goes onto what the link names.
+func TestMountTargetsFollowsLinksToMissingTargets(t *testing.T) {
+	rootfs := t.TempDir()
+	os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755)
+	os.Symlink("../run/systemd/resolve/stub-resolv.conf", filepath.Join(rootfs, "etc", "resolv.conf"))
+	os.Symlink("/run", filepath.Join(rootfs, "var-run"))
+	src := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(src, []byte("nameserver 10.43.0.10\n"), 0o644)
+	mounts := []specs.Mount{
+		{Destination: "/etc/resolv.conf", Type: "bind", Source: src, Options: []string{"rbind"}},
+		{Destination: "/var-run/secrets/token", Type: "bind", Source: t.TempDir(), Options: []string{"rbind"}},
+	}
+	if err := MountTargets(rootfs, mounts); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(rootfs, "run/systemd/resolve/stub-resolv.conf")); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the link's target: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(rootfs, "run/secrets/token")); err != nil || !fi.IsDir() {
+		t.Fatalf("through an absolute link: %v", err)
+	}
+}
+
+func TestMountTargetsStopsAtLinkLoops(t *testing.T) {
+	rootfs := t.TempDir()
+	os.Symlink("b", filepath.Join(rootfs, "a"))
+	os.Symlink("a", filepath.Join(rootfs, "b"))
+	err := MountTargets(rootfs, []specs.Mount{{Destination: "/a/x", Type: "bind", Source: t.TempDir(), Options: []string{"rbind"}}})
+	if err == nil {
+		t.Fatal("a link loop was not reported")
 	}
 }
