@@ -458,3 +458,47 @@ time="c" level=info msg="starting containerd" revision=r version=v2.2.9-k3s1
 		t.Fatalf("the version from containerd's log: %v\n%s", err, n.out.String())
 	}
 }
+
+// onePodPool is a user namespace pool as the wrapper leaves it while one
+// pod runs in a user namespace.
+const onePodPool = `{"entries":[{"owner":"pod-1","start":1879048192,"since":"2026-11-28T10:00:00Z","root":"/run/containerd/runc/k8s.io","note":"default/web"}]}` + "\n"
+
+func TestUninstallKeepsAPoolThatHoldsRanges(t *testing.T) {
+	for _, tc := range []struct{ name, pool, want string }{
+		{"one range", onePodPool, "it holds 1 user namespace id range"},
+		{"unreadable", "{\"entries\":[{\"owner\":", "it does not parse as a pool"},
+	} {
+		n := newFakeNode(t, true)
+		n.install(ModeAudit)
+		n.write(userNSPool, tc.pool, 0o600)
+		n.write(userNSPool+".lock", "", 0o600)
+		for _, dryRun := range []bool{true, false} {
+			o := n.options("")
+			o.DryRun = dryRun
+			if err := Uninstall(o); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			mustContain(t, tc.name+": uninstall output", n.out.String(), "keep "+onNode(n.root, userNSPool), tc.want,
+				"it stays", "once no pod runs in a user namespace")
+			if strings.Contains(n.out.String(), "remove "+onNode(n.root, filepath.Dir(userNSPool))) {
+				t.Fatalf("%s: the pool's directory must not be removed:\n%s", tc.name, n.out.String())
+			}
+		}
+		if n.read(userNSPool) != tc.pool || n.read(userNSPool+".lock") != "" {
+			t.Fatalf("%s: the pool must stay as it was", tc.name)
+		}
+	}
+}
+
+func TestUninstallRemovesAnEmptyPool(t *testing.T) {
+	for _, pool := range []string{`{"entries":[]}`, `{"entries":null}`} {
+		n := newFakeNode(t, true)
+		before := n.tree(false)
+		n.install(ModeAudit)
+		n.write(userNSPool, pool, 0o600)
+		n.write(userNSPool+".lock", "", 0o600)
+		n.uninstall()
+		mustContain(t, "uninstall output", n.out.String(), "removed "+onNode(n.root, filepath.Dir(userNSPool)))
+		sameTree(t, "uninstall with an empty pool", before, n.tree(false))
+	}
+}
