@@ -502,3 +502,28 @@ func TestUninstallRemovesAnEmptyPool(t *testing.T) {
 		sameTree(t, "uninstall with an empty pool", before, n.tree(false))
 	}
 }
+
+func TestReinstallKeepsAnEditedRuntimeConfig(t *testing.T) {
+	n := newFakeNode(t, true)
+	n.install(ModeAudit)
+	edited := strings.Replace(n.read(runtimeConfig), "runc: "+bundledRunc, "runc: /usr/local/sbin/runc", 1)
+	edited = strings.Replace(edited, "userNamespacePool: {state: "+userNSPool+"}", "userNamespacePool: {state: /srv/pool.json, count: 16}", 1)
+	n.write(runtimeConfig, edited, 0o644)
+	o := n.options(ModeEnforce)
+	o.DryRun = true
+	if err := Install(o); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "dry run output", n.out.String(), "keep "+onNode(n.root, runtimeConfig)+": changed since it was installed",
+		"    - runc: /usr/local/sbin/runc", "    + runc: "+bundledRunc)
+	for _, mode := range []string{ModeAudit, ModeEnforce} {
+		n.install(mode)
+		mustContain(t, mode+" reinstall output", n.out.String(), "keep      "+runtimeConfig+": changed since it was installed")
+		if n.read(runtimeConfig) != edited {
+			t.Fatalf("%s reinstall overwrote the edited %s", mode, runtimeConfig)
+		}
+	}
+	if got := loadPolicy(t, n).DefaultMode.Value; got != policy.Enforce {
+		t.Fatal("the reinstall must still apply --mode enforce to the policy")
+	}
+}
