@@ -527,3 +527,41 @@ func TestReinstallKeepsAnEditedRuntimeConfig(t *testing.T) {
 		t.Fatal("the reinstall must still apply --mode enforce to the policy")
 	}
 }
+
+// Uninstall puts back the node's files, so an edited runtime.yaml cannot
+// stay in place; a copy beside it keeps the admin's edit, under a name
+// the wrapper does not read.
+func TestUninstallKeepsACopyOfAnEditedRuntimeConfig(t *testing.T) {
+	for _, earlier := range []bool{false, true} {
+		n := newFakeNode(t, true)
+		if earlier {
+			n.write(runtimeConfig, "runc: /usr/local/sbin/runc\n", 0o640)
+		}
+		// A copy from an earlier uninstall is not overwritten either.
+		n.write(runtimeConfig+".edited", "an older copy\n", 0o644)
+		before := n.tree(false)
+		n.install(ModeAudit)
+		edited := n.read(runtimeConfig) + "logLevel: debug\n"
+		n.write(runtimeConfig, edited, 0o644)
+		copyPath := runtimeConfig + ".edited.1"
+
+		o := n.options("")
+		o.DryRun = true
+		snapshot := n.tree(true)
+		if err := Uninstall(o); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, "uninstall dry run", snapshot, n.tree(true))
+		mustContain(t, "uninstall dry run output", n.out.String(), "would keep a copy of "+onNode(n.root, runtimeConfig)+" as "+onNode(n.root, copyPath))
+
+		n.uninstall()
+		mustContain(t, "uninstall output", n.out.String(), "keep a copy of "+onNode(n.root, runtimeConfig)+" as "+onNode(n.root, copyPath)+": changed since it was installed")
+		if n.read(copyPath) != edited || n.read(runtimeConfig+".edited") != "an older copy\n" {
+			t.Fatal("the edited runtime.yaml must be kept as a copy, next to the older one")
+		}
+		if err := os.Remove(onNode(n.root, copyPath)); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, "uninstall of an edited runtime.yaml, but for its copy", before, n.tree(false))
+	}
+}

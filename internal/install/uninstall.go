@@ -15,7 +15,8 @@ import (
 // replaced, byte for byte, then removes the directories it created and
 // the state nri-guard kept in them. A node policy changed since the
 // install is the admin's and stays, and so does a user namespace pool
-// that running pods still hold ranges in.
+// that running pods still hold ranges in; an edited runtime.yaml is
+// kept as a copy beside it.
 func Uninstall(o Options) error {
 	if !filepath.IsAbs(o.Root) {
 		return fmt.Errorf("--root %q: want an absolute directory", o.Root)
@@ -124,12 +125,60 @@ func uninstallFile(o Options, e *entry, verb string) error {
 	changed := ""
 	if sum != "" && sum != e.SHA256 {
 		changed = " (changed since it was installed)"
+		if e.Path == runtimeConfig {
+			if err := keepCopy(o, path); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Fprintf(o.Out, "%s %s%s%s\n", verb, path, changed, restoreNote(e))
 	if o.DryRun {
 		return nil
 	}
 	return restore(o.Root, e)
+}
+
+// keepCopy keeps an edited wrapper configuration beside it, under a
+// name the wrapper does not read: the edit is the admin's, but the file
+// itself goes, or gives way to the one the install replaced. A hard
+// link keeps content, mode and owner, and never replaces an older copy.
+func keepCopy(o Options, path string) error {
+	for i := 0; ; i++ {
+		name := path + ".edited"
+		if i > 0 {
+			name += fmt.Sprintf(".%d", i)
+		}
+		err := claim(o.DryRun, path, name)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("keep a copy of the edited %s: %w", path, err)
+		}
+		verb := "keep"
+		if o.DryRun {
+			verb = "would keep"
+		}
+		fmt.Fprintf(o.Out, "%s a copy of %s as %s: changed since it was installed; "+
+			"your settings stay there, where the wrapper does not read them\n", verb, path, name)
+		return nil
+	}
+}
+
+// claim links path as name; a dry run only looks whether name is free.
+// Either returns os.ErrExist when it is taken.
+func claim(dryRun bool, path, name string) error {
+	if !dryRun {
+		return os.Link(path, name)
+	}
+	_, err := os.Lstat(name)
+	switch {
+	case err == nil:
+		return os.ErrExist
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	}
+	return err
 }
 
 // removeDirs removes the directories the installer created, deepest
