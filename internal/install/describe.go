@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 )
@@ -51,6 +52,13 @@ func show(w io.Writer, root string, actions []action, dirs []string) {
 			}
 		case remove:
 			fmt.Fprintf(w, "would remove %s (no longer needed on this node)%s\n", path, restoreNote(a.old))
+		case kept:
+			fmt.Fprintf(w, "%s %s%s\n", a.verb, path, suffix(a.note))
+			// What the installer would have written, so an admin can
+			// carry over a new setting by hand.
+			if !a.f.binary && !bytes.Equal(a.cur, a.f.data) {
+				writeDiff(w, string(a.cur), string(a.f.data))
+			}
 		default:
 			fmt.Fprintf(w, "%s %s%s\n", a.verb, path, suffix(a.note))
 		}

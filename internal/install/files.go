@@ -29,6 +29,10 @@ type file struct {
 	binary  bool // shown by size and hash in a dry run, not as text
 	foreign ifForeign
 	why     string // what a refusal or a kept file says
+	// keepEdit, when set, keeps the file once someone changed what the
+	// installer wrote there (the node's own settings outrank the
+	// installer's), and is what the installer says about it.
+	keepEdit string
 }
 
 // planFiles is every file for this node, in the order they are written:
@@ -50,7 +54,12 @@ func planFiles(o *Options, n Node) ([]file, error) {
 		{path: pluginConf, data: []byte(pluginConfText()), mode: 0o644},
 		{path: policyFile, data: []byte(policyText(o.Mode)), mode: 0o644, foreign: keep,
 			why: "the node's policy is kept; --mode is not applied to it (set defaultMode there yourself)"},
-		{path: runtimeConfig, data: []byte(runtimeConfigText(o.runc())), mode: 0o644},
+		// An admin's own runc, or pool settings: a changed pool state
+		// written over would point the wrapper at an empty pool while
+		// pods hold ranges in the old one.
+		{path: runtimeConfig, data: []byte(runtimeConfigText(o.runc())), mode: 0o644,
+			keepEdit: "changed since it was installed, so it is the node's wrapper configuration now and stays as it is; " +
+				"the installer's version is not written (`--dry-run` shows how it differs; move the file away and install again to take it)"},
 	}
 	settings := []byte(containerdSettings(n.Validator()))
 	if n.DropIns {

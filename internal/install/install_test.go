@@ -458,3 +458,110 @@ time="c" level=info msg="starting containerd" revision=r version=v2.2.9-k3s1
 		t.Fatalf("the version from containerd's log: %v\n%s", err, n.out.String())
 	}
 }
+
+// onePodPool is a user namespace pool as the wrapper leaves it while one
+// pod runs in a user namespace.
+const onePodPool = `{"entries":[{"owner":"pod-1","start":1879048192,"since":"2026-11-28T10:00:00Z","root":"/run/containerd/runc/k8s.io","note":"default/web"}]}` + "\n"
+
+func TestUninstallKeepsAPoolThatHoldsRanges(t *testing.T) {
+	for _, tc := range []struct{ name, pool, want string }{
+		{"one range", onePodPool, "it holds 1 user namespace id range"},
+		{"unreadable", "{\"entries\":[{\"owner\":", "it does not parse as a pool"},
+	} {
+		n := newFakeNode(t, true)
+		n.install(ModeAudit)
+		n.write(userNSPool, tc.pool, 0o600)
+		n.write(userNSPool+".lock", "", 0o600)
+		for _, dryRun := range []bool{true, false} {
+			o := n.options("")
+			o.DryRun = dryRun
+			if err := Uninstall(o); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			mustContain(t, tc.name+": uninstall output", n.out.String(), "keep "+onNode(n.root, userNSPool), tc.want,
+				"it stays", "once no pod runs in a user namespace")
+			if strings.Contains(n.out.String(), "remove "+onNode(n.root, filepath.Dir(userNSPool))) {
+				t.Fatalf("%s: the pool's directory must not be removed:\n%s", tc.name, n.out.String())
+			}
+		}
+		if n.read(userNSPool) != tc.pool || n.read(userNSPool+".lock") != "" {
+			t.Fatalf("%s: the pool must stay as it was", tc.name)
+		}
+	}
+}
+
+func TestUninstallRemovesAnEmptyPool(t *testing.T) {
+	for _, pool := range []string{`{"entries":[]}`, `{"entries":null}`} {
+		n := newFakeNode(t, true)
+		before := n.tree(false)
+		n.install(ModeAudit)
+		n.write(userNSPool, pool, 0o600)
+		n.write(userNSPool+".lock", "", 0o600)
+		n.uninstall()
+		mustContain(t, "uninstall output", n.out.String(), "removed "+onNode(n.root, filepath.Dir(userNSPool)))
+		sameTree(t, "uninstall with an empty pool", before, n.tree(false))
+	}
+}
+
+func TestReinstallKeepsAnEditedRuntimeConfig(t *testing.T) {
+	n := newFakeNode(t, true)
+	n.install(ModeAudit)
+	edited := strings.Replace(n.read(runtimeConfig), "runc: "+bundledRunc, "runc: /usr/local/sbin/runc", 1)
+	edited = strings.Replace(edited, "userNamespacePool: {state: "+userNSPool+"}", "userNamespacePool: {state: /srv/pool.json, count: 16}", 1)
+	n.write(runtimeConfig, edited, 0o644)
+	o := n.options(ModeEnforce)
+	o.DryRun = true
+	if err := Install(o); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "dry run output", n.out.String(), "keep "+onNode(n.root, runtimeConfig)+": changed since it was installed",
+		"    - runc: /usr/local/sbin/runc", "    + runc: "+bundledRunc)
+	for _, mode := range []string{ModeAudit, ModeEnforce} {
+		n.install(mode)
+		mustContain(t, mode+" reinstall output", n.out.String(), "keep      "+runtimeConfig+": changed since it was installed")
+		if n.read(runtimeConfig) != edited {
+			t.Fatalf("%s reinstall overwrote the edited %s", mode, runtimeConfig)
+		}
+	}
+	if got := loadPolicy(t, n).DefaultMode.Value; got != policy.Enforce {
+		t.Fatal("the reinstall must still apply --mode enforce to the policy")
+	}
+}
+
+// Uninstall puts back the node's files, so an edited runtime.yaml cannot
+// stay in place; a copy beside it keeps the admin's edit, under a name
+// the wrapper does not read.
+func TestUninstallKeepsACopyOfAnEditedRuntimeConfig(t *testing.T) {
+	for _, earlier := range []bool{false, true} {
+		n := newFakeNode(t, true)
+		if earlier {
+			n.write(runtimeConfig, "runc: /usr/local/sbin/runc\n", 0o640)
+		}
+		// A copy from an earlier uninstall is not overwritten either.
+		n.write(runtimeConfig+".edited", "an older copy\n", 0o644)
+		before := n.tree(false)
+		n.install(ModeAudit)
+		edited := n.read(runtimeConfig) + "logLevel: debug\n"
+		n.write(runtimeConfig, edited, 0o644)
+		copyPath := runtimeConfig + ".edited.1"
+
+		o := n.options("")
+		o.DryRun = true
+		snapshot := n.tree(true)
+		if err := Uninstall(o); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, "uninstall dry run", snapshot, n.tree(true))
+		mustContain(t, "uninstall dry run output", n.out.String(), "would keep a copy of "+onNode(n.root, runtimeConfig)+" as "+onNode(n.root, copyPath))
+
+		n.uninstall()
+		mustContain(t, "uninstall output", n.out.String(), "keep a copy of "+onNode(n.root, runtimeConfig)+" as "+onNode(n.root, copyPath)+": changed since it was installed")
+		if n.read(copyPath) != edited || n.read(runtimeConfig+".edited") != "an older copy\n" {
+			t.Fatal("the edited runtime.yaml must be kept as a copy, next to the older one")
+		}
+		if err := os.Remove(onNode(n.root, copyPath)); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, "uninstall of an edited runtime.yaml, but for its copy", before, n.tree(false))
+	}
+}

@@ -53,7 +53,8 @@ const (
 )
 
 // runtimeState is what nri-guard creates while it runs, in its own
-// directories; uninstall removes it with the installed files.
+// directories; uninstall removes it with the installed files, except a
+// user namespace pool that still holds ranges (keepPool).
 var runtimeState = []string{recordKey, lastGood, lastGood + ".new", lastGood + ".old", filepath.Dir(statusFile), filepath.Dir(userNSPool)}
 
 // onNode maps a node path below root.

@@ -50,6 +50,8 @@ func decide(root string, f file, m *manifest) (action, error) {
 		a.verb = unchanged
 	case ours:
 		a.verb = update
+	case a.old != nil && f.keepEdit != "":
+		a.verb, a.note = kept, f.keepEdit
 	case a.old != nil && f.foreign == backUp:
 		// The installer's file, edited since: its content is the
 		// installer's to set, and any original stays backed up.
