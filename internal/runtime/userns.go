@@ -163,12 +163,43 @@ func allocate(cfg idpool.Config, owner, root string, c *view.Container) (idpool.
 	return p.Allocate(owner, root, c.Pod.Namespace+"/"+c.Pod.Name, now)
 }
 
+// sandboxGone reports whether nothing of the pod is left under the
+// entry's runc root: neither the sandbox nor a container that names it.
+// A container can outlive its sandbox (pause killed while the pod's
+// containers finish their grace period) and still runs with the ids.
 func sandboxGone(e idpool.Entry) bool {
 	if e.Root == "" {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(e.Root, e.Owner))
-	return os.IsNotExist(err)
+	if _, err := os.Stat(filepath.Join(e.Root, e.Owner)); !os.IsNotExist(err) {
+		return false
+	}
+	return !podContainersLeft(e.Root, e.Owner)
+}
+
+// podContainersLeft reports whether a container under root belongs to
+// the sandbox: runc keeps a container's annotations as "key=value"
+// labels in its state, containerd's sandbox-id among them. A state it
+// cannot read counts as the pod's: better a range kept than shared.
+func podContainersLeft(root, sandboxID string) bool {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	label := view.AnnotationSandboxID + "=" + sandboxID
+	for _, ent := range entries {
+		if ent.Name() == sandboxID || !ent.IsDir() {
+			continue
+		}
+		st, err := readRuncState(root, ent.Name())
+		if err != nil && !os.IsNotExist(err) {
+			return true
+		}
+		if slices.Contains(st.Config.Labels, label) {
+			return true
+		}
+	}
+	return false
 }
 
 // releaseOnDelete runs `runc delete` and, once it succeeded, returns the
@@ -189,8 +220,8 @@ func releaseOnDelete(cfg Config, inv invocation, run func() int) (int, bool) {
 		return 0, false
 	}
 	code := run()
-	if code != 0 {
-		return code, true
+	if code != 0 || podContainersLeft(runcRoot(inv), id) {
+		return code, true // the sweep returns it once the last container is gone
 	}
 	if p, err = idpool.Open(cfg.UserNamespacePool); err == nil {
 		p.Release(id)

@@ -44,7 +44,7 @@ func holds(t *testing.T, cfg idpool.Config, owner string) bool {
 func TestDeleteReturnsTheRangeOnlyAfterRuncSucceeded(t *testing.T) {
 	cfg := Config{UserNamespacePool: poolConfig(t)}
 	hold(t, cfg.UserNamespacePool, "sandbox1", "", time.Now())
-	inv := parseInvocation(strings.Fields("--root /run/runc delete --force sandbox1"))
+	inv := parseInvocation(strings.Fields("--root " + t.TempDir() + " delete --force sandbox1"))
 
 	code, done := releaseOnDelete(cfg, inv, func() int { return 1 })
 	if !done || code != 1 || !holds(t, cfg.UserNamespacePool, "sandbox1") {
@@ -135,5 +135,38 @@ func TestInitPIDChecksTheStartTime(t *testing.T) {
 	write(start + 1)
 	if _, err := initPID(root, "sb"); err == nil || !strings.Contains(err.Error(), "is gone") {
 		t.Fatalf("a reused pid was accepted: %v", err)
+	}
+}
+
+// A container that outlives its sandbox (pause killed during the pod's
+// grace period) keeps the pod's range: neither the delete of the sandbox
+// nor the sweep hands it out while the container's runc state is there.
+func TestRangeStaysWhileAContainerOfThePodIsLeft(t *testing.T) {
+	root := t.TempDir()
+	cfg := Config{UserNamespacePool: poolConfig(t)}
+	hold(t, cfg.UserNamespacePool, "sandbox1", root, time.Now().Add(-time.Hour))
+	app := filepath.Join(root, "app1")
+	os.MkdirAll(app, 0o700)
+	os.WriteFile(filepath.Join(app, "state.json"), []byte(`{"config": {"labels": ["io.kubernetes.cri.sandbox-id=sandbox1", "bundle=/b"]}}`), 0o600)
+
+	inv := parseInvocation(strings.Fields("--root " + root + " delete sandbox1"))
+	if code, done := releaseOnDelete(cfg, inv, func() int { return 0 }); !done || code != 0 {
+		t.Fatalf("done=%v code=%d", done, code)
+	}
+	if !holds(t, cfg.UserNamespacePool, "sandbox1") {
+		t.Fatal("the range was returned while a container of the pod runs")
+	}
+	if _, err := allocate(cfg.UserNamespacePool, "other", root, &view.Container{}); err != nil {
+		t.Fatal(err)
+	}
+	if !holds(t, cfg.UserNamespacePool, "sandbox1") {
+		t.Fatal("the sweep took the range while a container of the pod runs")
+	}
+	os.RemoveAll(app)
+	if _, err := allocate(cfg.UserNamespacePool, "third", root, &view.Container{}); err != nil {
+		t.Fatal(err)
+	}
+	if holds(t, cfg.UserNamespacePool, "sandbox1") {
+		t.Fatal("the sweep must return the range once the last container is gone")
 	}
 }
