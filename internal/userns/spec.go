@@ -74,8 +74,29 @@ func adaptMounts(spec *specs.Spec) {
 		switch {
 		case m.Type == "sysfs":
 			*m = sysBind(m.Options)
+			maskNodeSysMounts(spec)
 		case isBind(m) && m.UIDMappings == nil && !hasIDMap(m.Options):
 			m.Options = append(slices.Clone(m.Options), "idmap")
+		}
+	}
+}
+
+// nodeSysMounts are filesystems mounted below the node's /sys that a
+// container's own sysfs never shows, but a bind of the node's /sys does:
+// security modules' state, configfs, debug and trace data, crash dumps,
+// pinned BPF objects, FUSE connections.
+var nodeSysMounts = []string{
+	"/sys/kernel/security", "/sys/kernel/config", "/sys/kernel/debug", "/sys/kernel/tracing",
+	"/sys/fs/pstore", "/sys/fs/bpf", "/sys/fs/fuse/connections",
+}
+
+// maskNodeSysMounts hides them (runc mounts an empty read-only tmpfs over
+// a masked directory and skips one that does not exist).
+func maskNodeSysMounts(spec *specs.Spec) {
+	lnx := linux(spec)
+	for _, p := range nodeSysMounts {
+		if !slices.Contains(lnx.MaskedPaths, p) {
+			lnx.MaskedPaths = append(lnx.MaskedPaths, p)
 		}
 	}
 }

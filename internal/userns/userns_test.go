@@ -51,6 +51,11 @@ func TestOwnCreatesTheNamespaceWithThePodRange(t *testing.T) {
 	if sys := mount(t, s, "/sys"); sys.Type != "bind" || sys.Source != "/sys" || !slices.Equal(sys.Options, []string{"rbind", "nosuid", "noexec", "nodev", "rro"}) {
 		t.Fatalf("/sys is %+v, want a recursive read-only bind of the node's /sys", sys)
 	}
+	for _, p := range []string{"/sys/kernel/security", "/sys/kernel/debug", "/sys/fs/bpf"} {
+		if !slices.Contains(s.Linux.MaskedPaths, p) {
+			t.Errorf("%s of the node's /sys is not masked: %v", p, s.Linux.MaskedPaths)
+		}
+	}
 	if data := mount(t, s, "/data"); !slices.Equal(data.Options, []string{"rbind", "rw", "idmap"}) {
 		t.Fatalf("volume options %v, want idmap added", data.Options)
 	}
