@@ -36,7 +36,13 @@ func Main(args []string, stderr io.Writer) int {
 	inv := parseInvocation(args)
 	cfg, path, err := loadConfig()
 	if err != nil {
-		return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot read its configuration %s (%v), so it cannot find runc or the policy; refusing %s", path, err, inv.verb))
+		if judges(inv.verb) {
+			return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot read its configuration %s (%v), so it cannot find runc or the policy; refusing %s", path, err, inv.verb))
+		}
+		// kill, delete, state, ... of containers judged when they were
+		// created: a node whose configuration broke (or was uninstalled
+		// under running pods) must still be able to stop them.
+		return passThrough(cfg.Runc, args, inv, stderr)
 	}
 	var msg string
 	switch inv.verb {
@@ -54,6 +60,56 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	err = syscall.Exec(cfg.Runc, append([]string{cfg.Runc}, args...), os.Environ())
 	return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot run the real runc %s: %v", cfg.Runc, err))
+}
+
+// judges reports whether the verb starts a process the wrapper must
+// judge first; every other verb acts on containers already judged.
+func judges(verb string) bool {
+	switch verb {
+	case "create", "run", "restore", "exec":
+		return true
+	}
+	return false
+}
+
+// passThrough runs the real runc without a usable configuration: the one
+// it names if it got that far, else the runc on PATH that is not this
+// wrapper.
+func passThrough(runc string, args []string, inv invocation, stderr io.Writer) int {
+	if runc == "" {
+		runc = otherRunc()
+	}
+	if runc == "" {
+		return refuse(inv, stderr, "nri-guard-runc: no configuration and no other runc on PATH; cannot "+inv.verb)
+	}
+	err := syscall.Exec(runc, append([]string{runc}, args...), os.Environ())
+	return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot run the real runc %s: %v", runc, err))
+}
+
+func otherRunc() string {
+	self, _ := os.Executable()
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, "runc")
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			continue
+		}
+		if same, _ := sameFile(p, self); !same {
+			return p
+		}
+	}
+	return ""
+}
+
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
 }
 
 // guardCreate judges and rewrites the bundle's spec; it returns the

@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -259,6 +260,53 @@ func TestEveryVerbThatStartsABundleIsGuarded(t *testing.T) {
 		var stderr strings.Builder
 		if code := Main([]string{"--log", f.logFile, verb, "--bundle", f.bundle, "c-" + verb}, &stderr); code != 1 || !strings.Contains(stderr.String(), "CAP_SYS_ADMIN") {
 			t.Errorf("runc %s with an added CAP_SYS_ADMIN: exit %d, %q", verb, code, stderr.String())
+		}
+	}
+}
+
+// TestWrapperProcess is not a test: the tests below run this binary as
+// the wrapper (syscall.Exec replaces the process, so it needs its own).
+func TestWrapperProcess(t *testing.T) {
+	if os.Getenv("NRI_GUARD_TEST_WRAPPER") != "1" {
+		t.Skip("helper process")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(Main(args, os.Stderr))
+}
+
+// Without a usable configuration the wrapper still lets containers that
+// were judged at creation be stopped and deleted (a node whose
+// configuration broke, or that was uninstalled under running pods), and
+// still refuses everything that would start a process.
+func TestBrokenConfigPassesStopVerbsThrough(t *testing.T) {
+	bin := t.TempDir()
+	fake := "#!/bin/sh\necho \"fake runc $*\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "runc"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestWrapperProcess$", "--"}, args...)...)
+		cmd.Env = append(os.Environ(), "NRI_GUARD_TEST_WRAPPER=1", "PATH="+bin,
+			ConfigEnv+"="+filepath.Join(t.TempDir(), "missing.yaml"))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, verb := range [][]string{{"kill", "c1", "KILL"}, {"delete", "--force", "c1"}, {"state", "c1"}} {
+		out, err := run(append([]string{"--root", "/run/x"}, verb...)...)
+		if err != nil || !strings.Contains(out, "fake runc --root /run/x "+verb[0]) {
+			t.Errorf("%s: %v %q, want it passed to the runc on PATH", verb[0], err, out)
+		}
+	}
+	for _, verb := range []string{"create", "run", "exec"} {
+		out, err := run(verb, "c1")
+		if err == nil || !strings.Contains(out, "cannot read its configuration") || strings.Contains(out, "fake runc") {
+			t.Errorf("%s: %v %q, want it refused", verb, err, out)
 		}
 	}
 }
