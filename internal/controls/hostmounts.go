@@ -24,24 +24,34 @@ func (HostMounts) Meta() Meta {
 
 func (HostMounts) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	hm := &s.HostMounts
-	var out []Finding
 	var paths []policy.HostPath
+	return hostBinds(c, s, hm.Allow.Value, "host-mounts", "hostMounts.mode", hm.Mode.Source, func(m view.Mount, src string) (Finding, bool) {
+		if paths == nil {
+			paths = append(append(paths, hm.Paths.Value...), hm.ExtraPaths.Value...)
+		}
+		return sensitiveMount(m, src, hm, paths)
+	})
+}
+
+// hostBinds runs judge on every bind mount of a host path that is not
+// the pod's own and not allowed, with its cleaned source. A kubelet
+// subPath mount whose host path is unknown is refused under rule.
+func hostBinds(c *view.Container, s *policy.Controls, allow []policy.HostPath, control, rule string, ruleSource policy.Source,
+	judge func(m view.Mount, src string) (Finding, bool)) []Finding {
+	var out []Finding
 	for _, m := range c.Mounts {
 		if !m.IsBind() {
 			continue
 		}
 		if m.Unresolved != "" {
-			out = append(out, unresolvedSubPath("host-mounts", m, "hostMounts.mode", hm.Mode.Source))
+			out = append(out, unresolvedSubPath(control, m, rule, ruleSource))
 			continue
 		}
 		src := policy.CleanHostPath(m.Source)
-		if runtimeManaged(c, m, src, s) || within(src, hm.Allow.Value) {
+		if runtimeManaged(c, m, src, s) || within(src, allow) {
 			continue
 		}
-		if paths == nil {
-			paths = append(append(paths, hm.Paths.Value...), hm.ExtraPaths.Value...)
-		}
-		if f, ok := sensitiveMount(m, src, hm, paths); ok {
+		if f, ok := judge(m, src); ok {
 			out = append(out, f)
 		}
 	}

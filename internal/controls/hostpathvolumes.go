@@ -25,25 +25,12 @@ func (HostPathVolumes) Meta() Meta {
 
 func (HostPathVolumes) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	hp := &s.HostPathVolumes
-	var out []Finding
-	for _, m := range c.Mounts {
-		if !m.IsBind() {
-			continue
-		}
-		if m.Unresolved != "" {
-			out = append(out, unresolvedSubPath("host-path-volumes", m, "hostPathVolumes.mode", hp.Mode.Source))
-			continue
-		}
-		src := policy.CleanHostPath(m.Source)
-		if runtimeManaged(c, m, src, s) || within(src, hp.Allow.Value) {
-			continue
-		}
-		out = append(out, Finding{
+	return hostBinds(c, s, hp.Allow.Value, "host-path-volumes", "hostPathVolumes.mode", hp.Mode.Source, func(m view.Mount, src string) (Finding, bool) {
+		return Finding{
 			Control: "host-path-volumes", Field: "mounts[" + m.Destination + "].source", Value: src,
 			Problem: "a host path that is not the pod's own volume", By: m.AddedBy,
 			Rule: "hostPathVolumes.mode", Source: hp.Mode.Source, Verdict: Refuse,
 			Fix: exceptionFix("hostPathVolumes.allow: [" + src + "]"),
-		})
-	}
-	return out
+		}, true
+	})
 }
