@@ -69,20 +69,26 @@ var notHandled = map[string]string{
 // requests the Standard allows look like ones it forbids.
 var passRewrites = map[string]map[string]string{
 	"baseline": {
-		"pod sandbox/capabilities":    "containerd gives the pause container its default capabilities; CAP_NET_RAW is dropped",
-		"pod sandbox/seccomp":         "an unset pod seccompProfile leaves the pause container unconfined; the default profile is injected",
-		"container/capabilities":      "CAP_NET_RAW from containerd's defaults looks like an added one; it is dropped",
-		"init container/capabilities": "as for containers",
-		"container/seccomp":           "an unset seccompProfile (allowed by baseline) and Unconfined look the same; the default profile is injected",
-		"init container/seccomp":      "as for containers",
-		"container/masked-paths":      "kubelet's default masked paths lack /proc/interrupts, which containerd masks by default: it is added (and procMount: Unmasked in a user namespace, allowed since v1.35, gets its masks back)",
-		"init container/masked-paths": "as for containers",
+		"pod sandbox/capabilities":         "containerd gives the pause container its default capabilities; CAP_NET_RAW is dropped",
+		"pod sandbox/seccomp":              "an unset pod seccompProfile leaves the pause container unconfined; the default profile is injected",
+		"container/capabilities":           "CAP_NET_RAW from containerd's defaults looks like an added one; it is dropped",
+		"init container/capabilities":      "as for containers",
+		"container/seccomp":                "an unset seccompProfile (allowed by baseline) and Unconfined look the same; the default profile is injected",
+		"init container/seccomp":           "as for containers",
+		"container/masked-paths":           "kubelet's default masked paths lack /proc/interrupts, which containerd masks by default: it is added (and procMount: Unmasked in a user namespace, allowed since v1.35, gets its masks back)",
+		"init container/masked-paths":      "as for containers",
+		"container/read-only-root":         "not in the Standard; the node's default forces it and a preset never weakens the node",
+		"init container/read-only-root":    "as for containers",
+		"container/no-new-privileges":      "not in the baseline level; the node's default forces it and a preset never weakens the node",
+		"init container/no-new-privileges": "as for containers",
 	},
 	"restricted": {
-		"container/masked-paths":      "kubelet's default masked paths lack /proc/interrupts, which containerd masks by default: it is added",
-		"init container/masked-paths": "as for containers",
-		"pod sandbox/capabilities":    "containerd gives the pause container its default capabilities; the restricted allowlist drops them",
-		"pod sandbox/seccomp":         "a pod that sets seccomp per container only leaves the pause container unconfined; the default profile is injected",
+		"container/read-only-root":      "not in the Standard; the node's default forces it and a preset never weakens the node",
+		"init container/read-only-root": "as for containers",
+		"container/masked-paths":        "kubelet's default masked paths lack /proc/interrupts, which containerd masks by default: it is added",
+		"init container/masked-paths":   "as for containers",
+		"pod sandbox/capabilities":      "containerd gives the pause container its default capabilities; the restricted allowlist drops them",
+		"pod sandbox/seccomp":           "a pod that sets seccomp per container only leaves the pause container unconfined; the default profile is injected",
 	},
 }
 

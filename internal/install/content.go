@@ -72,6 +72,9 @@ func policyText(mode string) string {
 	fmt.Fprintf(&b, "# --policy %s --policy-dir %s` prints the effective policy.\n", policyFile, policyDropIns)
 	fmt.Fprintf(&b, "# Per-node overrides go in %s/*.yaml. Changes take effect within seconds.\n", policyDropIns)
 	fmt.Fprintf(&b, "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n")
+	fmt.Fprintf(&b, "# K3s's own components (svclb, coredns, local-path) need a few narrow exceptions;\n")
+	fmt.Fprintf(&b, "# add restricted in front for the Pod Security Standards' restricted level.\n")
+	fmt.Fprintf(&b, "presets: [k3s-system]\n")
 	if mode == ModeAudit {
 		fmt.Fprintf(&b, "# Audit: containers run unchanged and %s says what enforce\n", decisionLog)
 		fmt.Fprintf(&b, "# would do. Switch with `nri-guard install k3s --mode enforce`.\ndefaultMode: audit\n")
