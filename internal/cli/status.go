@@ -79,7 +79,7 @@ func reportOnDisk(w io.Writer, s reload.Status) bool {
 	case err != nil:
 		fmt.Fprintf(w, "the policy files on disk do not load:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return false
-	case reload.Fingerprint(pol.Files) != s.Fingerprint:
+	case pol.Digest != s.Fingerprint:
 		fmt.Fprintln(w, "the policy files on disk load but differ from the policy in force (not reloaded yet)")
 		return false
 	}

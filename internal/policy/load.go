@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -90,7 +92,20 @@ func ParseWith(presets []PresetName, inputs ...Input) (*Policy, error) {
 	for _, l := range layers {
 		p.Presets = append(p.Presets, l.Name)
 	}
+	p.Digest = digest(append(layers, inputs...))
 	return p, nil
+}
+
+// digest hashes the names and bytes of what was parsed, presets included:
+// equal digests, equal policy. It is taken from the very bytes parsed, so
+// a file edited after loading does not pass for the policy in force.
+func digest(inputs []Input) string {
+	h := sha256.New()
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%s\x00%d\x00", in.Name, len(in.Data))
+		h.Write(in.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func dropIns(dir string) ([]string, error) {

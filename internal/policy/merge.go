@@ -9,7 +9,9 @@ type Policy struct {
 	Files []string
 	// Presets are the preset layers under Files (their source paths), in
 	// order; they come from the binary, not from the node's disk.
-	Presets     []string
+	Presets []string
+	// Digest hashes every document merged (see digest).
+	Digest      string
 	DefaultMode Setting[Mode]
 	// Controls apply to every workload no exception selects.
 	Controls   Controls

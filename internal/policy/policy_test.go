@@ -293,3 +293,26 @@ exceptions:
 		t.Fatalf("with the control off there is nothing to opt out of: %q", got)
 	}
 }
+
+// The digest is taken from the bytes parsed, presets included: the
+// status compares it with the files on disk to tell whether they are
+// the policy in force.
+func TestDigestCoversFilesAndPresets(t *testing.T) {
+	base := "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n"
+	parse := func(doc string) string {
+		p, err := Parse(Input{Name: "node.yaml", Data: []byte(doc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Digest
+	}
+	plain, again := parse(base), parse(base)
+	withPreset := parse(base + "presets: [k3s-system]\n")
+	edited := parse(base + "defaultMode: audit\n")
+	if plain == "" || plain != again {
+		t.Fatalf("the same bytes must give the same digest: %q %q", plain, again)
+	}
+	if withPreset == plain || edited == plain || withPreset == edited {
+		t.Fatal("a preset or an edit must change the digest")
+	}
+}

@@ -1,10 +1,7 @@
 package reload
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -58,7 +55,7 @@ func NewStatusFile(path, file, dir string) *StatusFile {
 // Loaded records a policy that loaded and is now in force.
 func (f *StatusFile) Loaded(pol *policy.Policy) error {
 	return f.update(func(s *Status) {
-		s.InForce, s.Fingerprint, s.LoadedAt = pol.Files, Fingerprint(pol.Files), time.Now().UTC()
+		s.InForce, s.Fingerprint, s.LoadedAt = pol.Files, pol.Digest, time.Now().UTC()
 		s.LastError, s.LastErrorAt = "", time.Time{}
 	})
 }
@@ -106,16 +103,4 @@ func ReadStatus(path string) (Status, error) {
 		return s, jsonpos.Error(path, data, err)
 	}
 	return s, nil
-}
-
-// Fingerprint hashes the names and contents of a policy's files: equal
-// fingerprints, equal policy. A file that cannot be read hashes as empty.
-func Fingerprint(files []string) string {
-	h := sha256.New()
-	for _, f := range files {
-		data, _ := os.ReadFile(f)
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
-		h.Write(data)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
