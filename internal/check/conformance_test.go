@@ -14,7 +14,6 @@ import (
 	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/kubepod"
-	"github.com/nri-guard/nri-guard/internal/loader"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -106,7 +105,7 @@ func TestPodSecurityStandardsFixtures(t *testing.T) {
 	used := map[string]bool{}
 	for _, level := range []string{"baseline", "restricted"} {
 		t.Run(level, func(t *testing.T) {
-			eng := presetEngine(t, level)
+			eng := presetEngine(t, true, policy.PresetName(level))
 			root := filepath.Join(dir, level, psaVersion)
 			var n counts
 			for _, f := range fixtures(t, root, "pass") {
@@ -272,19 +271,6 @@ func safeAfter(eng *engine.Engine, r check.PodResult) bool {
 	c.Spec = &spec
 	d := eng.Decide(c.View())
 	return d.Action == engine.Allow
-}
-
-func presetEngine(t *testing.T, level string) *engine.Engine {
-	pol, err := policy.ParseWith([]policy.PresetName{policy.PresetName(level)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := loader.Profiles(pol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.AppArmor, env.SELinux = true, true
-	return engine.New(pol, env, nil)
 }
 
 var fixtureNumber = regexp.MustCompile(`\d+\.yaml$`)

@@ -30,8 +30,8 @@ func TestK3sComponents(t *testing.T) {
 		{"local-path-helper.yaml", "host-path-volumes"},
 		{"helm-install.yaml", ""},
 	}
-	withK3s := engineWith(t, "restricted", "k3s-system")
-	alone := engineWith(t, "restricted")
+	withK3s := presetEngine(t, false, "restricted", "k3s-system")
+	alone := presetEngine(t, false, "restricted")
 	for _, tc := range cases {
 		if refused := refusals(t, withK3s, tc.file); len(refused) > 0 {
 			t.Errorf("%s under restricted + k3s-system: refused by %v", tc.file, refused)
@@ -43,15 +43,14 @@ func TestK3sComponents(t *testing.T) {
 	}
 }
 
-func engineWith(t *testing.T, presets ...policy.PresetName) *engine.Engine {
-	pol, err := policy.ParseWith(presets)
+// presetEngine judges under the presets alone, on a node that enforces
+// AppArmor and SELinux when lsms is set.
+func presetEngine(t *testing.T, lsms bool, presets ...policy.PresetName) *engine.Engine {
+	pol, env, err := loader.LoadWith(presets, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := loader.Profiles(pol)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env.AppArmor, env.SELinux = lsms, lsms
 	return engine.New(pol, env, nil)
 }
 
