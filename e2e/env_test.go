@@ -62,6 +62,21 @@ func newEnv(t testing.TB, v, mode string) *env {
 	return newEnvWith(t, v, mode, defaultPolicy)
 }
 
+// eachVersion runs body once per containerd version of the run, each in
+// a fresh environment with the guard attached as an external plugin; tag
+// is the version without dots, for pod names.
+func eachVersion(t *testing.T, body func(t *testing.T, e *env, tag string)) {
+	if !needsGuard() {
+		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
+	}
+	for _, v := range versions {
+		t.Run(v, func(t *testing.T) {
+			defer count(t)
+			body(t, newEnv(t, v, "external"), strings.ReplaceAll(v, ".", ""))
+		})
+	}
+}
+
 // newEnvWith starts an environment. Everything is torn down by
 // t.Cleanup, also when the test fails, and by TestMain on a signal.
 func newEnvWith(t testing.TB, v, mode string, pol policyRef) *env {

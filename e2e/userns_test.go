@@ -22,68 +22,60 @@ const poolFirst = 0x70000000
 // filesystem stays read-only, a restart of the guard keeps the pod's
 // range, and removing the pod returns it.
 func TestUserNamespaceEnable(t *testing.T) {
-	if !needsGuard() {
-		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
-	}
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			defer count(t)
-			e := newEnv(t, v, "external")
-			tag := strings.ReplaceAll(v, ".", "")
-			vol := e.path("vol-a")
-			must(t, os.MkdirAll(vol, 0o755))
-			withVolume := map[string]any{"mounts": []any{map[string]any{"host_path": vol, "container_path": "/data"}}}
+	eachVersion(t, func(t *testing.T, e *env, tag string) {
+		vol := e.path("vol-a")
+		must(t, os.MkdirAll(vol, 0o755))
+		withVolume := map[string]any{"mounts": []any{map[string]any{"host_path": vol, "container_path": "/data"}}}
 
-			a := e.newPod("usernsenable", "userns-a-"+tag, false)
-			defer a.remove()
-			idA := startContainer(t, e, a, withVolume)
-			startA := checkRemapped(t, e, idA)
+		a := e.newPod("usernsenable", "userns-a-"+tag, false)
+		defer a.remove()
+		idA := startContainer(t, e, a, withVolume)
+		startA := checkRemapped(t, e, idA)
 
-			if out, err := e.crictl("exec", idA, "sh", "-c", "echo written > /data/f && cat /data/f"); err != nil || out != "written" {
-				t.Fatalf("the volume must be writable from inside: %q %v", out, err)
-			}
-			if owner := fileOwner(t, filepath.Join(vol, "f")); owner != 0 {
-				t.Fatalf("a file uid 0 writes on the idmapped volume is owned by %d on the node, want 0", owner)
-			}
-			if _, err := e.crictl("exec", idA, "touch", "/planted"); err == nil {
-				t.Fatal("the root filesystem must stay read-only")
-			}
+		if out, err := e.crictl("exec", idA, "sh", "-c", "echo written > /data/f && cat /data/f"); err != nil || out != "written" {
+			t.Fatalf("the volume must be writable from inside: %q %v", out, err)
+		}
+		if owner := fileOwner(t, filepath.Join(vol, "f")); owner != 0 {
+			t.Fatalf("a file uid 0 writes on the idmapped volume is owned by %d on the node, want 0", owner)
+		}
+		if _, err := e.crictl("exec", idA, "touch", "/planted"); err == nil {
+			t.Fatal("the root filesystem must stay read-only")
+		}
 
-			// A pod sysctl in the network namespace, which belongs to the
-			// node: the wrapper writes it, runc could not from inside.
-			b := e.newPod("usernsenable", "userns-b-"+tag, false,
-				map[string]any{"linux": map[string]any{"sysctls": map[string]any{"net.ipv4.ip_local_port_range": "20000 30000"}}})
-			defer b.remove()
-			idB := startContainer(t, e, b, nil)
-			startB := checkRemapped(t, e, idB)
-			if out, err := e.crictl("exec", idB, "cat", "/proc/sys/net/ipv4/ip_local_port_range"); err != nil || strings.Join(strings.Fields(out), " ") != "20000 30000" {
-				t.Fatalf("the pod's net sysctl: %q %v, want 20000 30000", out, err)
-			}
-			if diff := int64(startA) - int64(startB); diff > -65536 && diff < 65536 {
-				t.Fatalf("pods got overlapping ranges %d and %d", startA, startB)
-			}
+		// A pod sysctl in the network namespace, which belongs to the
+		// node: the wrapper writes it, runc could not from inside.
+		b := e.newPod("usernsenable", "userns-b-"+tag, false,
+			map[string]any{"linux": map[string]any{"sysctls": map[string]any{"net.ipv4.ip_local_port_range": "20000 30000"}}})
+		defer b.remove()
+		idB := startContainer(t, e, b, nil)
+		startB := checkRemapped(t, e, idB)
+		if out, err := e.crictl("exec", idB, "cat", "/proc/sys/net/ipv4/ip_local_port_range"); err != nil || strings.Join(strings.Fields(out), " ") != "20000 30000" {
+			t.Fatalf("the pod's net sysctl: %q %v, want 20000 30000", out, err)
+		}
+		if diff := int64(startA) - int64(startB); diff > -65536 && diff < 65536 {
+			t.Fatalf("pods got overlapping ranges %d and %d", startA, startB)
+		}
 
-			e.stopGuard(syscall.SIGTERM)
-			e.startGuard()
-			e.waitGuarded()
-			again := startContainer(t, e, a, merge(withVolume, map[string]any{"metadata": map[string]any{"name": "c2"}}))
-			if got := checkRemapped(t, e, again); got != startA {
-				t.Fatalf("after a guard restart the pod's new container has range %d, want the pod's %d", got, startA)
-			}
-			if out, err := e.crictl("exec", again, "cat", "/data/f"); err != nil || out != "written" {
-				t.Fatalf("the pod's second container must read the first one's file: %q %v", out, err)
-			}
+		e.stopGuard(syscall.SIGTERM)
+		e.startGuard()
+		e.waitGuarded()
+		again := startContainer(t, e, a, merge(withVolume, map[string]any{"metadata": map[string]any{"name": "c2"}}))
+		if got := checkRemapped(t, e, again); got != startA {
+			t.Fatalf("after a guard restart the pod's new container has range %d, want the pod's %d", got, startA)
+		}
+		if out, err := e.crictl("exec", again, "cat", "/data/f"); err != nil || out != "written" {
+			t.Fatalf("the pod's second container must read the first one's file: %q %v", out, err)
+		}
 
-			if !poolHolds(t, e, a.id) {
-				t.Fatal("the pool must hold pod a's range while it runs")
-			}
-			a.remove()
-			if poolHolds(t, e, a.id) {
-				t.Fatal("removing the pod must return its range to the pool")
-			}
-			t.Logf("containerd %s: pod a at %d, pod b at %d; range kept across a guard restart, returned on removal", v, startA, startB)
-		})
-	}
+		if !poolHolds(t, e, a.id) {
+			t.Fatal("the pool must hold pod a's range while it runs")
+		}
+		a.remove()
+		if poolHolds(t, e, a.id) {
+			t.Fatal("removing the pod must return its range to the pool")
+		}
+		t.Logf("containerd %s: pod a at %d, pod b at %d; range kept across a guard restart, returned on removal", e.version, startA, startB)
+	})
 }
 
 func startContainer(t *testing.T, e *env, p *pod, extra map[string]any) string {
