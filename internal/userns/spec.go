@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -75,7 +76,7 @@ func adaptMounts(spec *specs.Spec) {
 		case m.Type == "sysfs":
 			*m = sysBind(m.Options)
 			maskNodeSysMounts(spec)
-		case isBind(m) && m.UIDMappings == nil && !hasIDMap(m.Options):
+		case view.IsBindMount(m.Type, m.Options) && m.UIDMappings == nil && !hasIDMap(m.Options):
 			m.Options = append(slices.Clone(m.Options), "idmap")
 		}
 	}
@@ -111,10 +112,6 @@ func sysBind(options []string) specs.Mount {
 		}
 	}
 	return specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: append(opts, "rro")}
-}
-
-func isBind(m *specs.Mount) bool {
-	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
 }
 
 func hasIDMap(options []string) bool {

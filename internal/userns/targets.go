@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -164,7 +165,7 @@ func create(root int, parentRel, name string, file bool) error {
 
 // sourceIsFile: a bind mount of a file needs a file to mount onto.
 func sourceIsFile(m specs.Mount) bool {
-	if !isBind(&m) {
+	if !view.IsBindMount(m.Type, m.Options) {
 		return false
 	}
 	fi, err := os.Stat(m.Source)

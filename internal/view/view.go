@@ -167,7 +167,13 @@ func (c *Container) InHostNamespace(t string) bool {
 
 // IsBind reports whether m makes a host path visible in the container.
 func (m *Mount) IsBind() bool {
-	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+	return IsBindMount(m.Type, m.Options)
+}
+
+// IsBindMount reports whether an OCI mount of this type and options
+// binds a path of the node.
+func IsBindMount(typ string, options []string) bool {
+	return typ == "bind" || slices.Contains(options, "bind") || slices.Contains(options, "rbind")
 }
 
 // ReadOnly reports whether the mount is read-only: the last of "ro"/"rw"
