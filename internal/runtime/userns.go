@@ -52,7 +52,7 @@ func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.S
 	if err := openBundle(bundle, start); err != nil {
 		return err
 	}
-	if err := userns.WriteNetSysctls(userns.NetworkNamespacePath(spec), userns.TakeNetSysctls(spec)); err != nil {
+	if err := userns.WriteNetSysctls(userns.NamespacePath(spec, specs.NetworkNamespace), userns.TakeNetSysctls(spec)); err != nil {
 		return err
 	}
 	return userns.MountTargets(rootfsPath(bundle, spec), spec.Mounts)
@@ -96,7 +96,7 @@ func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Contai
 		userns.Join(spec, procDir+"/ns/user")
 		return start, nil
 	}
-	if joinsNamespace(spec, specs.PIDNamespace) {
+	if userns.NamespacePath(spec, specs.PIDNamespace) != "" {
 		// The sandbox's pid namespace (shareProcessNamespace) belongs to
 		// the node's user namespace: runc could not mount /proc for it.
 		return 0, fmt.Errorf("it shares the pod's process namespace (shareProcessNamespace), whose sandbox runs in the node's user namespace; give the whole pod one (userNamespaces want: enable, or hostUsers: false)")
@@ -107,18 +107,6 @@ func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Contai
 	}
 	userns.Own(spec, r.Start, true)
 	return r.Start, nil
-}
-
-func joinsNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
-	if spec.Linux == nil {
-		return false
-	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == t && ns.Path != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // hostIDOfRoot reads which host id a namespace's id 0 maps to.

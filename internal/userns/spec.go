@@ -134,14 +134,14 @@ func TakeNetSysctls(spec *specs.Spec) map[string]string {
 	return out
 }
 
-// NetworkNamespacePath is the path of the network namespace the container
-// joins, "" when it gets a new one (runc then owns it) or the node's.
-func NetworkNamespacePath(spec *specs.Spec) string {
+// NamespacePath is the path of the namespace of type t the container
+// joins, "" when it gets a new one (or shares the node's by omission).
+func NamespacePath(spec *specs.Spec, t specs.LinuxNamespaceType) string {
 	if spec.Linux == nil {
 		return ""
 	}
 	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.NetworkNamespace {
+		if ns.Type == t {
 			return ns.Path
 		}
 	}

@@ -101,7 +101,7 @@ func TestTakeNetSysctls(t *testing.T) {
 	if _, left := s.Linux.Sysctl["net.ipv4.ip_unprivileged_port_start"]; left || s.Linux.Sysctl["kernel.shm_rmid_forced"] != "1" {
 		t.Fatalf("left %v", s.Linux.Sysctl)
 	}
-	if NetworkNamespacePath(s) != "/var/run/netns/cni-1" {
+	if NamespacePath(s, specs.NetworkNamespace) != "/var/run/netns/cni-1" || NamespacePath(s, specs.PIDNamespace) != "" {
 		t.Fatal("network namespace path")
 	}
 	for _, bad := range []string{"", "net/../../etc", "net..x"} {
