@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // UserNamespaceOptOuts lists the exceptions that keep matching pods in
 // the node's user namespace while the policy otherwise requires or gives
@@ -21,30 +24,32 @@ func (p *Policy) UserNamespaceOptOuts() []string {
 }
 
 func (m Match) describe() string {
-	s := ""
-	add := func(name string, v any) {
-		if s != "" {
-			s += " and "
-		}
-		s += fmt.Sprintf("%s %v", name, v)
-	}
-	if len(m.Namespaces) > 0 {
-		add("namespaces", m.Namespaces)
-	}
-	if len(m.Pods) > 0 {
-		add("pods", m.Pods)
-	}
-	if len(m.Containers) > 0 {
-		add("containers", m.Containers)
-	}
-	if len(m.Images) > 0 {
-		add("images", m.Images)
+	var parts []string
+	for _, sel := range m.globSelectors() {
+		parts = append(parts, fmt.Sprintf("%s %v", sel.key, sel.globs))
 	}
 	if len(m.Labels) > 0 {
-		add("labels", m.Labels)
+		parts = append(parts, fmt.Sprintf("labels %v", m.Labels))
 	}
-	if s == "" {
+	if len(parts) == 0 {
 		return "everything"
 	}
-	return s
+	return strings.Join(parts, " and ")
+}
+
+// globSelectors are the selectors given by globs, with their keys, in
+// the order the schema lists them; those left empty are left out.
+func (m Match) globSelectors() []globSelector {
+	var out []globSelector
+	for _, sel := range []globSelector{{"namespaces", m.Namespaces}, {"pods", m.Pods}, {"containers", m.Containers}, {"images", m.Images}} {
+		if len(sel.globs) > 0 {
+			out = append(out, sel)
+		}
+	}
+	return out
+}
+
+type globSelector struct {
+	key   string
+	globs []Glob
 }

@@ -32,13 +32,8 @@ func showException(w io.Writer, e *CompiledException) {
 	fmt.Fprintf(w, "  - name: %-40s # %s, specificity %d\n", e.Name, e.Source, e.Specificity)
 	fmt.Fprintln(w, "    match:")
 	m := e.Match
-	for _, sel := range []struct {
-		key   string
-		globs []Glob
-	}{{"namespaces", m.Namespaces}, {"pods", m.Pods}, {"containers", m.Containers}, {"images", m.Images}} {
-		if len(sel.globs) > 0 {
-			fmt.Fprintf(w, "      %s: %s\n", sel.key, flow(reflect.ValueOf(sel.globs)))
-		}
+	for _, sel := range m.globSelectors() {
+		fmt.Fprintf(w, "      %s: %s\n", sel.key, flow(reflect.ValueOf(sel.globs)))
 	}
 	if len(m.Labels) > 0 {
 		fmt.Fprintln(w, "      labels:")
