@@ -34,20 +34,9 @@ func wantsUserNamespace(rewrites []view.Rewrite) bool {
 // in the node's user namespace gets a namespace of its own with the pod's
 // range, so every remapped container of a pod has the same ids on disk.
 func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.Spec, c *view.Container) error {
-	root := runcRoot(inv)
-	var start uint32
-	if c.Sandbox {
-		r, err := allocate(cfg.UserNamespacePool, c.ID, root, c)
-		if err != nil {
-			return err
-		}
-		userns.Own(spec, r.Start, false)
-		start = r.Start
-	} else {
-		var err error
-		if start, err = enterPodNamespace(cfg, root, spec, c); err != nil {
-			return err
-		}
+	start, err := enterPodNamespace(cfg, runcRoot(inv), spec, c)
+	if err != nil {
+		return err
 	}
 	if err := openBundle(bundle, start); err != nil {
 		return err
@@ -73,10 +62,13 @@ func userNamespaceRefusal(c *view.Container, d *engine.Decision, err error) stri
 		engine.WorkloadName(c), strings.Join(rules, " and "), oneLine(err.Error()))
 }
 
-// enterPodNamespace joins the sandbox's user namespace or, when it has
-// none, gives the container one with the pod's range; it returns the
-// host id of uid and gid 0 inside.
+// enterPodNamespace gives the sandbox the pod's new namespace; a
+// container joins the sandbox's or, when it has none, gets one of its own
+// with the pod's range. It returns the host id of uid and gid 0 inside.
 func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container) (uint32, error) {
+	if c.Sandbox {
+		return ownNamespace(cfg, root, spec, c, c.ID, false)
+	}
 	if c.Pod.ID == "" {
 		return 0, fmt.Errorf("the container names no pod sandbox (annotation %s), so it has no pod user namespace to join", view.AnnotationSandboxID)
 	}
@@ -101,11 +93,17 @@ func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Contai
 		// the node's user namespace: runc could not mount /proc for it.
 		return 0, fmt.Errorf("it shares the pod's process namespace (shareProcessNamespace), whose sandbox runs in the node's user namespace; give the whole pod one (userNamespaces want: enable, or hostUsers: false)")
 	}
-	r, err := allocate(cfg.UserNamespacePool, c.Pod.ID, root, c)
+	return ownNamespace(cfg, root, spec, c, c.Pod.ID, true)
+}
+
+// ownNamespace gives the container a new user namespace with the range
+// owner (the pod sandbox's ID) holds. joinsNodeOwnedIPC: see userns.Own.
+func ownNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container, owner string, joinsNodeOwnedIPC bool) (uint32, error) {
+	r, err := allocate(cfg.UserNamespacePool, owner, root, c)
 	if err != nil {
 		return 0, err
 	}
-	userns.Own(spec, r.Start, true)
+	userns.Own(spec, r.Start, joinsNodeOwnedIPC)
 	return r.Start, nil
 }
 
