@@ -116,17 +116,30 @@ func Open(cfg Config) (*Pool, error) {
 }
 
 func (p *Pool) read() error {
-	data, err := os.ReadFile(p.cfg.State)
+	entries, err := ReadEntries(p.cfg.State)
+	p.state.Entries = entries
+	return err
+}
+
+// ErrCorrupt marks a pool file that does not parse.
+var ErrCorrupt = errors.New("not a user namespace pool")
+
+// ReadEntries reads the ranges in use from a pool file without locking it
+// or creating anything, for reports; a missing file holds none. Changes
+// go through Open.
+func ReadEntries(path string) ([]Entry, error) {
+	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := json.Unmarshal(data, &p.state); err != nil {
-		return fmt.Errorf("%s: %w (fix or remove it only once no pod uses its ranges)", p.cfg.State, err)
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w (fix or remove it only once no pod uses its ranges)", path, ErrCorrupt, err)
 	}
-	return nil
+	return st.Entries, nil
 }
 
 // Close releases the lock.

@@ -1,7 +1,6 @@
 package install
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -82,23 +81,17 @@ func removeState(o Options, verb string) error {
 // ranges too, so it stays as well.
 func keepPool(o Options) bool {
 	path := onNode(o.Root, userNSPool)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false
-	}
+	entries, err := idpool.ReadEntries(path)
 	var why string
-	var pool struct {
-		Entries []idpool.Entry `json:"entries"`
-	}
 	switch {
+	case errors.Is(err, idpool.ErrCorrupt):
+		why = "it does not parse as a pool, so it may hold ranges of running pods"
 	case err != nil:
 		why = fmt.Sprintf("it cannot be read (%v), so it may hold ranges of running pods", err)
-	case json.Unmarshal(data, &pool) != nil:
-		why = "it does not parse as a pool, so it may hold ranges of running pods"
-	case len(pool.Entries) == 0:
+	case len(entries) == 0:
 		return false
 	default:
-		why = fmt.Sprintf("it holds %d user namespace id %s of pods that may still run", len(pool.Entries), plural(len(pool.Entries), "range", "ranges"))
+		why = fmt.Sprintf("it holds %d user namespace id %s of pods that may still run", len(entries), plural(len(entries), "range", "ranges"))
 	}
 	fmt.Fprintf(o.Out, "keep %s and its directory: %s; it stays so that a reinstall does not give those host ids to new pods. "+
 		"Remove the directory once no pod runs in a user namespace.\n", path, why)
