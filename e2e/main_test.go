@@ -59,6 +59,7 @@ var (
 	wrapperBin   string // nri-guard-runc, containerd's runc BinaryName
 	pauseBin     string
 	nridumpBin   string
+	sysprobeBin  string // e2e/tools/sysprobe, in the busybox image
 	pauseImage   string
 	busyboxImage string
 	// k3sImages are the image tars for k3sImageNames.
@@ -193,7 +194,8 @@ func prepare() error {
 func buildTools() error {
 	pauseBin = filepath.Join(workDir, "pause")
 	nridumpBin = filepath.Join(workDir, "nridump")
-	builds := [][2]string{{pauseBin, "./e2e/tools/pause"}, {nridumpBin, "./e2e/tools/nridump"}}
+	sysprobeBin = filepath.Join(workDir, "sysprobe")
+	builds := [][2]string{{pauseBin, "./e2e/tools/pause"}, {nridumpBin, "./e2e/tools/nridump"}, {sysprobeBin, "./e2e/tools/sysprobe"}}
 	for _, b := range []struct {
 		bin *string
 		pkg string
@@ -230,7 +232,7 @@ func buildImages() error {
 	pauseImage = filepath.Join(workDir, "pause.tar")
 	busyboxImage = filepath.Join(workDir, "busybox.tar")
 	bb := []string{"--ref", "localhost/e2e/busybox:1", "--out", busyboxImage,
-		"--file", "/bin/busybox:/bin/busybox", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
+		"--file", "/bin/busybox:/bin/busybox", "--file", sysprobeBin + ":/bin/sysprobe", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
 		"--file", filepath.Join(repoRoot, "e2e", "tools", "passwd") + ":/etc/passwd",
 		"--file", filepath.Join(repoRoot, "e2e", "tools", "group") + ":/etc/group",
 		"--user", "0:0", "--cmd", "/bin/sh"}
