@@ -2,14 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/nri-guard/nri-guard/internal/judged"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/reload"
+	"github.com/nri-guard/nri-guard/internal/runcstate"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -166,6 +169,11 @@ func TestStatusReportsABadDropIn(t *testing.T) {
 	}
 	must(t, status.Loaded(loaded))
 	must(t, status.Connected("containerd v2.2.9 (NRI v0.11.0)"))
+	// No runc root holds containers here: the node's own are not this
+	// test's business.
+	run := func(t *testing.T, args ...string) (int, string, string) {
+		return run(t, append(args, "--runc-roots", filepath.Join(dir, "no-runc"), "--judged-dir", filepath.Join(dir, "judged"))...)
+	}
 	if code, out, _ := run(t, "status", "--status-file", path); code != 0 || !strings.Contains(out, "connected to containerd v2.2.9") || !strings.Contains(out, "on disk are the policy in force") {
 		t.Fatalf("healthy: exit %d\n%s", code, out)
 	}
@@ -191,6 +199,34 @@ func TestStatusReportsABadDropIn(t *testing.T) {
 	}
 	if code, out, _ := run(t, "status", "--status-file", filepath.Join(dir, "none.json")); code != 1 || !strings.Contains(out, "not running") {
 		t.Fatalf("no status: exit %d\n%s", code, out)
+	}
+}
+
+// TestStatusNamesUnjudgedContainers: a running container under a runc
+// root that the wrapper never marked (created with ctr, or under another
+// runtime) is named, and status is not healthy.
+func TestStatusNamesUnjudgedContainers(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy)
+	path := filepath.Join(dir, "status.json")
+	status := reload.NewStatusFile(path, pol, "")
+	loaded, err := policy.Load(pol, "")
+	must(t, err)
+	must(t, status.Loaded(loaded))
+	must(t, status.Connected("containerd v2.4.2 (NRI v0.12.3)"))
+	start, err := runcstate.ProcessStart(os.Getpid())
+	must(t, err)
+	// This test process stands in for the container's init process.
+	state := fmt.Sprintf(`{"id":"made-by-ctr","init_process_pid":%d,"init_process_start":%d,"config":{"labels":["bundle=/run/ctr/made-by-ctr"]}}`, os.Getpid(), start)
+	writeFile(t, dir, "runc/default/made-by-ctr/state.json", state)
+	args := []string{"status", "--status-file", path, "--runc-roots", filepath.Join(dir, "runc", "*"), "--judged-dir", filepath.Join(dir, "judged")}
+	code, out, _ := run(t, args...)
+	if code != 1 || !strings.Contains(out, "1 running container(s) were NOT judged") || !strings.Contains(out, "made-by-ctr (runc root "+filepath.Join(dir, "runc", "default")) {
+		t.Fatalf("unjudged container: exit %d\n%s", code, out)
+	}
+	must(t, judged.Write(filepath.Join(dir, "judged"), "made-by-ctr", judged.Mark{Root: filepath.Join(dir, "runc", "default")}))
+	if code, out, _ := run(t, args...); code != 0 || !strings.Contains(out, "every running container was judged") {
+		t.Fatalf("judged container: exit %d\n%s", code, out)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nri-guard/nri-guard/internal/judged"
 	"github.com/nri-guard/nri-guard/internal/loader"
 	"github.com/nri-guard/nri-guard/internal/reload"
 )
@@ -22,6 +23,8 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("nri-guard status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("status-file", reload.DefaultStatusPath, "the status file the plugin writes")
+	judgedDir := fs.String("judged-dir", judged.DefaultDir, "where the runtime wrapper marks the containers it judged")
+	roots := fs.String("runc-roots", strings.Join(judged.DefaultRoots, ","), "runc root directories (globs, comma-separated) to look for running containers in")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -37,6 +40,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	healthy := reportProcess(stdout, s)
 	healthy = reportInForce(stdout, s) && healthy
 	healthy = reportOnDisk(stdout, s) && healthy
+	healthy = reportUnjudged(stdout, *judgedDir, strings.Split(*roots, ",")) && healthy
 	if !healthy {
 		return exitFail
 	}
@@ -85,4 +89,25 @@ func reportOnDisk(w io.Writer, s reload.Status) bool {
 	}
 	fmt.Fprintln(w, "the policy files on disk are the policy in force")
 	return true
+}
+
+// reportUnjudged names the running containers that never passed the
+// runtime wrapper: created outside CRI (ctr, nerdctl, k3s ctr: their shim
+// runs the runc on PATH) or under a runtime that is not the wrapper. The
+// NRI plugin never sees the first kind either, so nothing judged them.
+func reportUnjudged(w io.Writer, dir string, roots []string) bool {
+	found, err := judged.FindUnjudged(dir, roots)
+	if err != nil {
+		fmt.Fprintf(w, "cannot tell which running containers were judged: %v\n", err)
+		return false
+	}
+	if len(found) == 0 {
+		fmt.Fprintln(w, "every running container was judged by the runtime wrapper")
+		return true
+	}
+	fmt.Fprintf(w, "%d running container(s) were NOT judged by any guard (created outside CRI, e.g. ctr or nerdctl, or with a runtime that is not nri-guard-runc):\n", len(found))
+	for _, u := range found {
+		fmt.Fprintf(w, "  %s (runc root %s, bundle %s)\n", u.ID, u.Root, u.Bundle)
+	}
+	return false
 }

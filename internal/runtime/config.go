@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/nri-guard/nri-guard/internal/idpool"
+	"github.com/nri-guard/nri-guard/internal/judged"
 
 	"gopkg.in/yaml.v3"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	// LastGood is where the NRI plugin keeps a copy of the last policy
 	// that loaded; used when the live files do not load.
 	LastGood string `yaml:"lastGood"`
+	// JudgedDir holds a mark for every container the wrapper judged, so
+	// `nri-guard status` can name running containers no guard judged.
+	JudgedDir string `yaml:"judgedDir"`
 	// UserNamespacePool is where pods given a user namespace get their
 	// host ids (userNamespaces want: enable, runAsRoot action: remap).
 	UserNamespacePool idpool.Config `yaml:"userNamespacePool"`
@@ -42,7 +46,7 @@ func loadConfig() (Config, string, error) {
 	cfg := Config{
 		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
 		DecisionLog: "/var/log/nri-guard/decisions.jsonl", RecordKey: "/etc/nri-guard/record.key",
-		LastGood: "/var/lib/nri-guard/last-good", UserNamespacePool: idpool.DefaultConfig(),
+		LastGood: "/var/lib/nri-guard/last-good", JudgedDir: judged.DefaultDir, UserNamespacePool: idpool.DefaultConfig(),
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

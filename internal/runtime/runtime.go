@@ -47,10 +47,13 @@ func Main(args []string, stderr io.Writer) int {
 	var msg string
 	switch inv.verb {
 	case "create", "run", "restore": // restore starts a container from a bundle too
-		msg = guardCreate(cfg, inv)
+		if msg = guardCreate(cfg, inv); msg == "" {
+			markJudged(cfg, inv)
+		}
 	case "exec":
 		msg = guardExec(inv)
 	case "delete":
+		unmarkJudged(cfg, inv)
 		if code, done := releaseOnDelete(cfg, inv, func() int { return runChild(cfg.Runc, args, stderr) }); done {
 			return code
 		}
