@@ -70,7 +70,6 @@ func defaults() Document {
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
 			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
-			MountTypes:      MountTypes{Allow: set([]Glob{})},
 		},
 	}
 }
