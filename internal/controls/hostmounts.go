@@ -52,8 +52,13 @@ func hostBinds(c *view.Container, s *policy.Controls, allow []policy.HostPath, c
 			if runtimeManaged(c, m, src, s) || within(src, allow) {
 				continue
 			}
-			if f, ok := judge(m, hp, src); ok {
-				out = append(out, f)
+			f, ok := judge(m, hp, src)
+			if !ok {
+				continue
+			}
+			out = append(out, f)
+			if f.Rewrite != nil {
+				break // dropping the mount, or making it read-only, settles its other paths too
 			}
 		}
 	}
