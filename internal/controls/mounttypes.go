@@ -16,12 +16,17 @@ import (
 //     masked and read-only paths (/proc/kcore, /proc/sys, /sys/firmware)
 //     over those places only, so a second instance elsewhere shows them
 //     bare;
-//   - devpts only at /dev/pts, and only with newinstance: before Linux
-//     4.7 a devpts mount without it is the node's own instance (the
-//     node's terminals, and its mode/gid/ptmxmode options change the
-//     node's); from 4.7 on every mount is a new instance and the option
-//     is accepted and ignored (kernel commit eedf265aa003, "devpts: Make
-//     each mount of devpts an independent filesystem");
+//   - devpts only at /dev/pts, and only with newinstance. Before Linux
+//     4.7 a devpts mount without it "binds to the initial kernel mount
+//     of devpts" (Documentation/filesystems/devpts.txt): the node's own
+//     terminals, and its uid/gid/mode/ptmxmode options modify the node's
+//     mount (why kernel commit ec2aa8e8dd7d lets a user namespace mount
+//     devpts only with newinstance). From 4.7 on every mount is a new
+//     instance, newinstance is accepted and ignored (commit
+//     eedf265aa003; devpts.rst: "Each mount of the devpts filesystem is
+//     now distinct"), and no option reaches the node's instance; only
+//     kernel.pty.reserve is shared, and only with mounts made in the
+//     initial mount namespace, which a container's never is;
 //   - sysfs, cgroup and cgroup2 read-only, as the runtimes mount them for
 //     every container that is not privileged (a writable sysfs lets root
 //     set /sys/kernel/uevent_helper, a program the node runs), and cgroup
