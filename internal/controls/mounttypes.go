@@ -28,7 +28,8 @@ import (
 //     kernel.pty.reserve is shared, and only with mounts made in the
 //     initial mount namespace, which a container's never is;
 //   - sysfs, cgroup and cgroup2 read-only, as the runtimes mount them for
-//     every container that is not privileged (a writable sysfs lets root
+//     every container that is not privileged (a pod sandbox, whose mounts
+//     are containerd's alone, excepted; a writable sysfs lets root
 //     set /sys/kernel/uevent_helper, a program the node runs), and cgroup
 //     only at /sys/fs/cgroup with plain mount flags (a cgroup v1
 //     release_agent option names a host program the kernel runs as root);
@@ -54,7 +55,7 @@ func (MountTypes) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding
 	mt := &s.MountTypes
 	var out []Finding
 	for _, m := range c.Mounts {
-		if f, ok := judgeMountType(m, mt); ok {
+		if f, ok := judgeMountType(m, mt, c.Sandbox); ok {
 			out = append(out, f)
 		}
 	}
@@ -78,7 +79,7 @@ var whyUsualPlace = map[view.MountKind]string{
 	view.KindCgroup: "a cgroup hierarchy outside /sys/fs/cgroup",
 }
 
-func judgeMountType(m view.Mount, mt *policy.MountTypes) (Finding, bool) {
+func judgeMountType(m view.Mount, mt *policy.MountTypes, sandbox bool) (Finding, bool) {
 	f := Finding{
 		Control: "mount-types", Field: "mounts[" + m.Destination + "].type", Value: typeName(m), By: m.AddedBy,
 		Rule: "mountTypes.mode", Source: mt.Mode.Source, Verdict: Refuse,
@@ -103,11 +104,15 @@ func judgeMountType(m view.Mount, mt *policy.MountTypes) (Finding, bool) {
 		f.Problem = whyUsualPlace[kind]
 		return f, true
 	}
-	return kindOptions(m, kind, f)
+	return kindOptions(m, kind, f, sandbox)
 }
 
-// kindOptions judges the options of a kernel filesystem at its place.
-func kindOptions(m view.Mount, kind view.MountKind, f Finding) (Finding, bool) {
+// kindOptions judges the options of a kernel filesystem at its place. A
+// pod sandbox (the pause container) is spared the read-only rule: its
+// mounts are containerd's alone (no CRI mounts, no NRI adjustment), a
+// privileged pod's sandbox gets a writable sysfs, and the privileged pod
+// itself is judged at its containers.
+func kindOptions(m view.Mount, kind view.MountKind, f Finding, sandbox bool) (Finding, bool) {
 	switch kind {
 	case view.KindDevpts:
 		if !m.HasOption("newinstance") {
@@ -116,11 +121,11 @@ func kindOptions(m view.Mount, kind view.MountKind, f Finding) (Finding, bool) {
 			return f, true
 		}
 	case view.KindSysfs:
-		if !m.ReadOnly() {
+		if !m.ReadOnly() && !sandbox {
 			return writableKernelFS(m, f, "a writable sysfs: root in the container could set /sys/kernel/uevent_helper, a program the node runs as root")
 		}
 	case view.KindCgroup:
-		if !m.ReadOnly() {
+		if !m.ReadOnly() && !sandbox {
 			return writableKernelFS(m, f, "a writable cgroup hierarchy: the container could lift its own limits (and, on cgroup v1 with CAP_SYS_ADMIN, its device rules)")
 		}
 		for _, o := range m.DataOptions() {

@@ -19,6 +19,7 @@ type mountFixtures struct {
 		Set      string        `json:"set"`
 		Mounts   []specs.Mount `json:"mounts"`
 		AddedBy  string        `json:"addedBy"`
+		Sandbox  bool          `json:"sandbox"`
 		Want     []string      `json:"want"`
 		Verdicts []string      `json:"verdicts"`
 	} `json:"cases"`
@@ -45,7 +46,7 @@ func TestMountFixtures(t *testing.T) {
 					t.Fatalf("no set %q", tc.Set)
 				}
 			}
-			c := ctr(nil)
+			c := ctr(func(c *view.Container) { c.Sandbox = tc.Sandbox })
 			for _, vm := range view.FromSpec("c1", &specs.Spec{Mounts: mounts}, view.SpecSource{}).Mounts {
 				vm.AddedBy = tc.AddedBy
 				c.Mounts = append(c.Mounts, vm)
