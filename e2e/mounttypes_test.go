@@ -49,6 +49,7 @@ func TestMountTypeRoutes(t *testing.T) {
 		}
 		e.writeFile("nrig-canary", canary+"\n")
 		rules := e.startHostile()
+		benignMounts(t, e, "mt-benign-"+tag)
 		for _, r := range routes {
 			t.Run(r.Name, func(t *testing.T) {
 				name := "mt-" + r.Name + "-" + tag
@@ -82,4 +83,41 @@ func createAndStart(e *env, p *pod) (string, error) {
 	}
 	_, err = e.crictl("start", id)
 	return id, err
+}
+
+// benignMounts: with the hostile plugin attached but handing this pod
+// nothing, a container with containerd's default mounts and a hostPath
+// volume runs, so the refusals above are the routes' own.
+func benignMounts(t *testing.T, e *env, name string) {
+	vol := e.path("vol-" + name)
+	must(t, os.MkdirAll(vol, 0o755))
+	p := e.newPod("e2e", name, false)
+	defer p.remove()
+	withVolume := map[string]any{"mounts": []any{map[string]any{"host_path": vol, "container_path": "/data"}}}
+	id, err := p.create(withVolume)
+	if err == nil {
+		_, err = e.crictl("start", id)
+	}
+	if err != nil {
+		t.Fatalf("a container with the default mounts must run: %v", err)
+	}
+	out, err := e.crictl("inspect", id)
+	must(t, err)
+	var doc struct {
+		Info struct {
+			RuntimeSpec struct {
+				Mounts []struct {
+					Destination string   `json:"destination"`
+					Type        string   `json:"type"`
+					Options     []string `json:"options"`
+				} `json:"mounts"`
+			} `json:"runtimeSpec"`
+		} `json:"info"`
+	}
+	must(t, json.Unmarshal([]byte(out), &doc))
+	var seen []string
+	for _, m := range doc.Info.RuntimeSpec.Mounts {
+		seen = append(seen, m.Destination+" "+m.Type+" "+strings.Join(m.Options, ","))
+	}
+	t.Logf("containerd %s mounts of a benign container: %s", e.version, strings.Join(seen, "; "))
 }
