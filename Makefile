@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/policy/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzDecide -fuzztime $(FUZZTIME) ./internal/engine/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzCheckParse -fuzztime $(FUZZTIME) ./internal/check/
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzOverlayLayers -fuzztime $(FUZZTIME) ./internal/view/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./internal/idpool/

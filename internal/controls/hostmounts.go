@@ -8,15 +8,17 @@ import (
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
-// HostMounts guards bind mounts of host paths. A mount is sensitive when
-// its source is a sensitive path, lies below one, or is a directory above
-// one: mounting /run hands over /run/k3s/containerd/containerd.sock.
+// HostMounts guards the host paths a mount reaches: a bind's source
+// (however the bind is spelled) and every layer of an overlay. A path is
+// sensitive when it is a sensitive path, lies below one, or is a
+// directory above one: mounting /run hands over
+// /run/k3s/containerd/containerd.sock.
 type HostMounts struct{}
 
 func (HostMounts) Meta() Meta {
 	return Meta{
 		ID: "host-mounts", Key: "hostMounts", Since: policy.APIVersion,
-		Description: "refuse, drop or make read-only bind mounts of sensitive host paths",
+		Description: "refuse, drop or make read-only mounts of sensitive host paths (bind sources, overlay layers)",
 		Reads:       []string{"mounts"},
 		Rewrites:    []string{"mounts (remove, or add the ro option)"},
 	}
@@ -25,50 +27,55 @@ func (HostMounts) Meta() Meta {
 func (HostMounts) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	hm := &s.HostMounts
 	var paths []policy.HostPath
-	return hostBinds(c, s, hm.Allow.Value, "host-mounts", "hostMounts.mode", hm.Mode.Source, func(m view.Mount, src string) (Finding, bool) {
+	return hostBinds(c, s, hm.Allow.Value, "host-mounts", "hostMounts.mode", hm.Mode.Source, func(m view.Mount, hp view.MountHostPath, src string) (Finding, bool) {
 		if paths == nil {
 			paths = append(append(paths, hm.Paths.Value...), hm.ExtraPaths.Value...)
 		}
-		return sensitiveMount(m, src, hm, paths)
+		return sensitiveMount(m, hp, src, hm, paths)
 	})
 }
 
-// hostBinds runs judge on every bind mount of a host path that is not
-// the pod's own and not allowed, with its cleaned source. A kubelet
-// subPath mount whose host path is unknown is refused under rule.
+// hostBinds runs judge on every host path a mount reaches (a bind's
+// source, an overlay's layers: view.Mount.HostPaths) that is not the
+// pod's own and not allowed, with the path cleaned. A kubelet subPath
+// mount whose host path is unknown is refused under rule.
 func hostBinds(c *view.Container, s *policy.Controls, allow []policy.HostPath, control, rule string, ruleSource policy.Source,
-	judge func(m view.Mount, src string) (Finding, bool)) []Finding {
+	judge func(m view.Mount, hp view.MountHostPath, src string) (Finding, bool)) []Finding {
 	var out []Finding
 	for _, m := range c.Mounts {
-		if !m.IsBind() {
-			continue
-		}
 		if m.Unresolved != "" {
 			out = append(out, unresolvedSubPath(control, m, rule, ruleSource))
 			continue
 		}
-		src := policy.CleanHostPath(m.Source)
-		if runtimeManaged(c, m, src, s) || within(src, allow) {
-			continue
-		}
-		if f, ok := judge(m, src); ok {
+		for _, hp := range m.HostPaths() {
+			src := policy.CleanHostPath(hp.Path)
+			if runtimeManaged(c, m, src, s) || within(src, allow) {
+				continue
+			}
+			f, ok := judge(m, hp, src)
+			if !ok {
+				continue
+			}
 			out = append(out, f)
+			if f.Rewrite != nil {
+				break // dropping the mount, or making it read-only, settles its other paths too
+			}
 		}
 	}
 	return out
 }
 
-// sensitiveMount judges one bind mount against the path lists.
-func sensitiveMount(m view.Mount, src string, hm *policy.HostMounts, paths []policy.HostPath) (Finding, bool) {
+// sensitiveMount judges one host path of a mount against the path lists.
+func sensitiveMount(m view.Mount, hp view.MountHostPath, src string, hm *policy.HostMounts, paths []policy.HostPath) (Finding, bool) {
 	f := Finding{
 		Control: "host-mounts",
-		Field:   "mounts[" + m.Destination + "].source",
+		Field:   hostPathField(m, hp),
 		Value:   src,
 		By:      m.AddedBy,
 		Fix:     exceptionFix("hostMounts.allow: [" + src + "]"),
 	}
 	if hit, relation, ok := nearest(src, paths); ok {
-		if hm.Action.Value == policy.MountReadOnly && m.ReadOnly() {
+		if hm.Action.Value == policy.MountReadOnly && hp.ReadOnly {
 			return f, false // what readOnly asks for is already so
 		}
 		f.Problem = relation + " " + hit + ", denied"
@@ -76,28 +83,29 @@ func sensitiveMount(m view.Mount, src string, hm *policy.HostMounts, paths []pol
 		if hm.ExtraPaths.Set && isListed(hit, hm.ExtraPaths.Value) {
 			f.Rule, f.Source = "hostMounts.extraPaths", hm.ExtraPaths.Source
 		}
-		return withAction(f, m, hm.Action), true
+		return withAction(f, m, hp.ReadOnly, hm.Action), true
 	}
-	if m.ReadOnly() {
+	if hp.ReadOnly {
 		return f, false
 	}
 	if hit, relation, ok := nearest(src, hm.ReadOnlyPaths.Value); ok {
 		f.Problem = relation + " " + hit + ", which may only be mounted read-only"
 		f.Rule, f.Source = "hostMounts.readOnlyPaths", hm.ReadOnlyPaths.Source
-		return withAction(f, m, hm.Action), true
+		return withAction(f, m, hp.ReadOnly, hm.Action), true
 	}
 	return f, false
 }
 
 // withAction turns the configured action into a verdict. Under refuse
 // and drop, a read-only mount of a denied path is treated like a writable
-// one: reading /etc/shadow or connecting to a socket is enough.
-func withAction(f Finding, m view.Mount, action policy.Setting[policy.MountAction]) Finding {
+// one: reading /etc/shadow or connecting to a socket is enough. readOnly
+// says whether the host path is already read-only through this mount.
+func withAction(f Finding, m view.Mount, readOnly bool, action policy.Setting[policy.MountAction]) Finding {
 	switch {
 	case action.Value == policy.MountDrop:
 		f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.DropMount, Mount: m}
 		f.Problem += " (the mount is removed)"
-	case action.Value == policy.MountReadOnly && !m.ReadOnly():
+	case action.Value == policy.MountReadOnly && !readOnly:
 		f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.ReadOnlyMount, Mount: m}
 		f.Problem += " (the mount is made read-only)"
 	default:

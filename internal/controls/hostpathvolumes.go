@@ -18,16 +18,16 @@ type HostPathVolumes struct{}
 func (HostPathVolumes) Meta() Meta {
 	return Meta{
 		ID: "host-path-volumes", Key: "hostPathVolumes", Since: policy.APIVersion,
-		Description: "refuse any bind mount of a host path that is not the pod's own (the Standard's HostPath Volumes)",
+		Description: "refuse any mount of a host path that is not the pod's own, bind or overlay layer (the Standard's HostPath Volumes)",
 		Reads:       []string{"mounts"},
 	}
 }
 
 func (HostPathVolumes) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	hp := &s.HostPathVolumes
-	return hostBinds(c, s, hp.Allow.Value, "host-path-volumes", "hostPathVolumes.mode", hp.Mode.Source, func(m view.Mount, src string) (Finding, bool) {
+	return hostBinds(c, s, hp.Allow.Value, "host-path-volumes", "hostPathVolumes.mode", hp.Mode.Source, func(m view.Mount, path view.MountHostPath, src string) (Finding, bool) {
 		return Finding{
-			Control: "host-path-volumes", Field: "mounts[" + m.Destination + "].source", Value: src,
+			Control: "host-path-volumes", Field: hostPathField(m, path), Value: src,
 			Problem: "a host path that is not the pod's own volume", By: m.AddedBy,
 			Rule: "hostPathVolumes.mode", Source: hp.Mode.Source, Verdict: Refuse,
 			Fix: exceptionFix("hostPathVolumes.allow: [" + src + "]"),

@@ -42,6 +42,7 @@ type Controls struct {
 	LSM             LSM             `yaml:"lsm"`
 	UserNamespaces  UserNamespaces  `yaml:"userNamespaces"`
 	HostPathVolumes HostPathVolumes `yaml:"hostPathVolumes"`
+	MountTypes      MountTypes      `yaml:"mountTypes"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -197,6 +198,21 @@ type HostPathVolumes struct {
 	// Allow names host paths (and what is below them) that may be
 	// mounted: meant for exceptions.
 	Allow Setting[[]HostPath] `yaml:"allow"`
+}
+
+// MountTypes judges every mount by what the kernel makes of it, not by
+// what the spec calls it: a new proc or sysfs only at its usual place
+// (elsewhere it would lack the masked and read-only paths), devpts only
+// as a new instance at /dev/pts, cgroup only at /sys/fs/cgroup, and no
+// filesystem nri-guard cannot tell the contents of (ext4 on a device,
+// nfs, fuse, 9p, an unknown type). Binds and overlays are judged by the
+// host paths they reach (hostMounts, hostPathVolumes); this control only
+// refuses a host path that is not absolute.
+type MountTypes struct {
+	Mode Setting[Mode] `yaml:"mode"`
+	// Allow lists filesystem types (globs: nfs4, fuse.*) that may be
+	// mounted wherever and however a mount asks: meant for exceptions.
+	Allow Setting[[]Glob] `yaml:"allow"`
 }
 
 // Exception gives matching workloads different control settings.

@@ -171,9 +171,11 @@ func (m *Mount) IsBind() bool {
 }
 
 // IsBindMount reports whether an OCI mount of this type and options
-// binds a path of the node.
+// binds a path of the node. A bind or rbind option makes any type a bind
+// ("none", "", "tmpfs"); one hidden in a comma-joined option counts too
+// (isBindOption), which can only make the judgement stricter.
 func IsBindMount(typ string, options []string) bool {
-	return typ == "bind" || slices.Contains(options, "bind") || slices.Contains(options, "rbind")
+	return typ == "bind" || slices.ContainsFunc(options, isBindOption)
 }
 
 // ReadOnly reports whether the mount is read-only: the last of "ro"/"rw"
