@@ -59,6 +59,7 @@ var (
 	wrapperBin   string // nri-guard-runc, containerd's runc BinaryName
 	pauseBin     string
 	nridumpBin   string
+	hostileBin   string // a later NRI plugin that adjusts against the policy
 	sysprobeBin  string // e2e/tools/sysprobe, in the busybox image
 	pauseImage   string
 	busyboxImage string
@@ -195,7 +196,9 @@ func buildTools() error {
 	pauseBin = filepath.Join(workDir, "pause")
 	nridumpBin = filepath.Join(workDir, "nridump")
 	sysprobeBin = filepath.Join(workDir, "sysprobe")
-	builds := [][2]string{{pauseBin, "./e2e/tools/pause"}, {nridumpBin, "./e2e/tools/nridump"}, {sysprobeBin, "./e2e/tools/sysprobe"}}
+	hostileBin = filepath.Join(workDir, "hostile")
+	builds := [][2]string{{pauseBin, "./e2e/tools/pause"}, {nridumpBin, "./e2e/tools/nridump"}, {sysprobeBin, "./e2e/tools/sysprobe"},
+		{hostileBin, "./e2e/tools/hostile"}}
 	for _, b := range []struct {
 		bin *string
 		pkg string

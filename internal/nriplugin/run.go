@@ -70,11 +70,21 @@ func (p *Plugin) Run(ctx context.Context, conn Connection) error {
 
 var errConfigure = errors.New("configuration failed")
 
+// failurePolicy asks the runtime to fail a creation whose request to
+// nri-guard timed out or broke off, instead of letting it through
+// unjudged (NRI's "scenario D"), and to keep nri-guard registered after
+// a timeout, so one slow request on a loaded node fails that creation
+// alone rather than dropping the guard. Runtimes whose NRI predates
+// failure policies (every containerd released by late 2026) ignore it;
+// there the runtime wrapper's strict treatment of a container without a
+// record covers the window.
+var failurePolicy = &api.FailurePolicy{FailRequest: true, KeepConnected: true}
+
 // connect registers one stub and returns a channel closed when the
 // connection drops.
 func (p *Plugin) connect(ctx context.Context, conn Connection) (<-chan struct{}, error) {
 	closed := make(chan struct{})
-	opts := []stub.Option{stub.WithOnClose(func() { close(closed) })}
+	opts := []stub.Option{stub.WithOnClose(func() { close(closed) }), stub.WithFailurePolicy(failurePolicy)}
 	if !conn.PreRegistered {
 		// A pre-registered plugin takes its name and index from the
 		// environment containerd sets; an external one names itself.
