@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/nri-guard/nri-guard/internal/controls"
@@ -56,11 +55,15 @@ func adoptIdentity(c *view.Container, rec record.Record) string {
 
 func quote(s string) string { return "\"" + s + "\"" }
 
-// joinedPath matches a namespace joined through another process: how
+// joinedPath reports a namespace joined through another process: how
 // containerd puts an app container into its sandbox's namespaces. A
 // sandbox creates its namespaces (or, for the network, joins the one CNI
 // set up under /run/netns); it never joins a process's.
-var joinedPath = regexp.MustCompile(`^/proc/[0-9]+/ns/`)
+func joinedPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/proc/")
+	pid, _, ok2 := strings.Cut(rest, "/ns/")
+	return ok && ok2 && pid != "" && strings.Trim(pid, "0123456789") == ""
+}
 
 // sandboxImpostor reports why a container that claims to be a pod
 // sandbox (and has no record) is an app container relabelled, or "".
@@ -69,7 +72,7 @@ var joinedPath = regexp.MustCompile(`^/proc/[0-9]+/ns/`)
 // hide this shape.
 func sandboxImpostor(c *view.Container) string {
 	for _, ns := range c.Namespaces {
-		if joinedPath.MatchString(ns.Path) {
+		if joinedPath(ns.Path) {
 			return "it joins the " + ns.Type + " namespace " + ns.Path + " of another process, as an app container joins its sandbox's"
 		}
 	}

@@ -126,3 +126,15 @@ func TestEveryHookInTheSpecIsJudged(t *testing.T) {
 		t.Fatalf("listed hook refused: %q", msg)
 	}
 }
+
+func TestJoinedPath(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/proc/4242/ns/ipc": true, "/proc/1/ns/net": true,
+		"/var/run/netns/cni-1": false, "/run/netns/x": false, "": false,
+		"/proc/self/ns/net": false, "/proc//ns/net": false, "/proc/12x/ns/net": false,
+	} {
+		if got := joinedPath(path); got != want {
+			t.Errorf("joinedPath(%q) = %v", path, got)
+		}
+	}
+}
