@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -203,4 +204,22 @@ func (h *hostileRun) identity(t *testing.T) {
 	if !strings.Contains(err.Error(), "claims to be a pod sandbox, but it joins the") {
 		wantRefused(t, err, "nri-guard: refused e2e/adj-identity-"+h.tag+"/c1: capabilities: process.capabilities = CAP_NET_ADMIN: added capability outside the allowlist")
 	}
+	// With nri-guard down, containerd 2.1 creates containers anyway (no
+	// validator) and without a record: the relabelled container's claim
+	// is all the wrapper has, and its shape gives it away.
+	h.e.stopGuard(syscall.SIGTERM)
+	p = h.pod("e2e", "adj-identity-norecord", map[string]any{"annotations": map[string]any{
+		"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-namespace": "netadmin", "io.kubernetes.cri.sandbox-name": "lb",
+	}})
+	id, err = p.create(map[string]any{"linux": map[string]any{"security_context": map[string]any{
+		"capabilities": map[string]any{"add_capabilities": []any{"NET_ADMIN"}},
+	}}})
+	if err == nil {
+		_, err = h.e.crictl("start", id)
+	}
+	if err == nil {
+		out, _ := h.e.crictl("exec", id, "sh", "-c", "ip link set lo mtu 1300 && echo NET_ADMIN-used")
+		t.Fatalf("with nri-guard down, the relabelled app container runs; it says: %q", out)
+	}
+	wantRefused(t, err, "identity: annotations[io.kubernetes.cri.container-type] = sandbox: claims to be a pod sandbox, but it joins the")
 }
