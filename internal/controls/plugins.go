@@ -2,22 +2,30 @@ package controls
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
-// Plugins judges what other NRI plugins did. Their mounts, devices,
-// namespaces and seccomp changes are judged by the other controls on the
-// combined result (and named there); this control covers what only a
-// plugin can add: OCI hooks, which run as root in the host's namespaces.
+// Plugins judges what other NRI plugins did, and every OCI hook. Their
+// mounts, devices, sysctls, host namespaces and seccomp changes are judged
+// by the other controls on the combined result (and named there); this
+// control covers the rest of what a plugin can adjust: a change to a
+// field kind nri-guard has no rule for passes only when plugins.allow
+// trusts that plugin for that kind, and the identity annotations and the
+// node's mount and user namespaces are out of every plugin's reach. Hooks
+// run as root in the host's namespaces, so each one, whoever put it in
+// the spec (a plugin, a CDI device, the runtime's base spec), must be
+// listed in plugins.hookPaths; one a plugin added also needs that plugin
+// trusted for hooks.
 type Plugins struct{}
 
 func (Plugins) Meta() Meta {
 	return Meta{
 		ID: "plugins", Key: "plugins", Since: policy.APIVersion,
-		Description: "refuse OCI hooks injected by other NRI plugins",
-		Reads:       []string{"hooks (with the plugin that added each)"},
+		Description: "refuse what other NRI plugins change without a rule or trust, and OCI hooks the policy does not list",
+		Reads:       []string{"hooks (with the plugin that added each)", "every other field an NRI plugin adjusted (validation)"},
 		Needs:       CapValidation,
 	}
 }
@@ -26,17 +34,95 @@ func (Plugins) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 	p := &s.Plugins
 	var out []Finding
 	for _, h := range c.Hooks {
-		if h.AddedBy == "" || h.AddedBy == env.Self || slices.Contains(p.AllowHooksFrom.Value, h.AddedBy) {
+		out = append(out, hookFindings(h, p, env)...)
+	}
+	for _, a := range c.Adjustments {
+		if f, bad := adjustmentFinding(a, p, env); bad {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// hookFindings judges one hook: its path must be listed, and a plugin
+// that added it must be trusted for hooks. NRI names all plugins that
+// added hooks to a container at once ("a,b"), so each must be trusted.
+func hookFindings(h view.Hook, p *policy.Plugins, env *Env) []Finding {
+	var out []Finding
+	field := "hooks." + h.Stage
+	for _, by := range otherPlugins(h.AddedBy, env) {
+		if p.TrustsPlugin(by, "hooks") {
 			continue
 		}
 		out = append(out, Finding{
-			Control: "plugins", Field: "hooks." + h.Stage, Value: h.Path,
+			Control: "plugins", Field: field, Value: h.Path,
 			Problem: "OCI hook added by another plugin would run as root on the node",
-			By:      h.AddedBy,
-			Rule:    "plugins.allowHooksFrom", Source: p.AllowHooksFrom.Source,
+			By:      by,
+			Rule:    "plugins.allow", Source: p.Allow.Source,
 			Verdict: Refuse,
-			Fix:     "trust the plugin with plugins.allowHooksFrom: [" + h.AddedBy + "]",
+			Fix:     trustFix(by, "hooks"),
+		})
+	}
+	if !slices.Contains(p.HookPaths.Value, policy.HostPath(policy.CleanHostPath(h.Path))) {
+		out = append(out, Finding{
+			Control: "plugins", Field: field, Value: h.Path,
+			Problem: "OCI hook not listed by the policy would run as root on the node",
+			By:      strings.Join(otherPlugins(h.AddedBy, env), ","),
+			Rule:    "plugins.hookPaths", Source: p.HookPaths.Source,
+			Verdict: Refuse,
+			Fix:     "if the node needs this hook (with whatever arguments its adder chose), add " + h.Path + " to plugins.hookPaths",
 		})
 	}
 	return out
+}
+
+// adjustmentFinding judges one change to a field no other control
+// judges. nri-guard's own changes (its decision record) are its own.
+func adjustmentFinding(a view.Adjustment, p *policy.Plugins, env *Env) (Finding, bool) {
+	if a.By != "" && a.By == env.Self {
+		return Finding{}, false
+	}
+	f := Finding{
+		Control: "plugins", Field: a.Field, Value: shorten(a.Value), By: a.By,
+		Rule: "plugins.allow", Source: p.Allow.Source, Verdict: Refuse,
+	}
+	switch {
+	case a.Forbidden != "":
+		f.Problem = "no NRI plugin may change this field: " + a.Forbidden
+		f.Rule, f.Source = "plugins (protected field)", policy.BuiltIn
+		f.Fix = "no setting allows it: change the plugin"
+	case a.By == "":
+		f.Problem = "changed by an NRI plugin that NRI does not name (it records no owner for this change), so no policy can trust it"
+		f.Fix = "change the plugin that makes it"
+	case p.TrustsPlugin(a.By, policy.PluginField(a.Kind)):
+		return Finding{}, false
+	default:
+		f.Problem = "changed by another NRI plugin; nri-guard has no rule for " + a.Kind + " and the policy does not trust the plugin for it"
+		f.Fix = trustFix(a.By, a.Kind)
+	}
+	return f, true
+}
+
+// otherPlugins splits NRI's owner list and leaves out nri-guard itself.
+func otherPlugins(owners string, env *Env) []string {
+	var out []string
+	for _, by := range strings.Split(owners, ",") {
+		if by = strings.TrimSpace(by); by != "" && by != env.Self {
+			out = append(out, by)
+		}
+	}
+	return out
+}
+
+func trustFix(plugin, kind string) string {
+	return "to trust the plugin for it, add {plugin: " + plugin + ", fields: [" + kind + "]} to plugins.allow"
+}
+
+// shorten keeps refusals readable when a plugin sets long values.
+func shorten(s string) string {
+	const max = 160
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
 }

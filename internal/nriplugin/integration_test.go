@@ -42,6 +42,8 @@ exceptions:
     controls:
       devices:
         mode: off
+      plugins:
+        allow: [{plugin: 20-remover, fields: [env]}]
   - name: log-shipper
     match:
       namespaces: [logging]

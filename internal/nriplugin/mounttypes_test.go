@@ -61,12 +61,13 @@ func TestValidationJudgesEveryMountKind(t *testing.T) {
 	t.Cleanup(s.Stop)
 	// The plugin is consulted a moment after it registers: wait until a
 	// probe gets its adjustment, then judge each route once.
+	// A tmpfs is a mount kind no rule refuses, from any plugin.
 	probe := &api.ContainerAdjustment{}
-	probe.AddEnv("HOSTILE", "here")
+	probe.AddMount(&api.Mount{Destination: "/probe", Type: "tmpfs", Source: "tmpfs"})
 	plugin.adj["probe"] = probe
 	waitFor(t, func() (*api.CreateContainerResponse, bool) {
 		rpl, err := h.create(testPod("default", "web"), testContainer("probe"))
-		return rpl, err == nil && len(rpl.GetAdjust().GetEnv()) > 0
+		return rpl, err == nil && len(rpl.GetAdjust().GetMounts()) > 0
 	})
 	for _, r := range doc.Routes {
 		_, err := h.create(testPod("default", "web"), testContainer(r.Name, defaultMounts()...))

@@ -164,7 +164,9 @@ func (p *Plugin) withRecord(adj *api.ContainerAdjustment, id string, d *engine.D
 	if d.Exception != nil {
 		exc = d.Exception.Name
 	}
-	adj.AddAnnotation(record.Annotation, record.Sign(p.recordKey, record.Record{ContainerID: id, Exception: exc}))
+	c := d.Container
+	who := record.Identity{Type: record.TypeContainer, SandboxID: c.Pod.ID, Namespace: c.Pod.Namespace, Pod: c.Pod.Name, Container: c.Name, Image: c.Image}
+	adj.AddAnnotation(record.Annotation, record.Sign(p.recordKey, record.Record{ContainerID: id, Exception: exc, Identity: who}))
 	return adj
 }
 
@@ -175,6 +177,7 @@ func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.Valid
 	st := p.state.Load()
 	pristine := nriview.FromNRI(req.GetPod(), req.GetContainer(), st.source)
 	final := nriview.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
+	final.Adjustments = append(final.Adjustments, nriview.UpdateAdjustments(req.GetUpdate(), req.GetOwners())...)
 	d := st.engine.Decide(final)
 	enforced := d.Enforced()
 	if len(enforced) == 0 {

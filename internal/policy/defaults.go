@@ -64,6 +64,7 @@ func defaults() Document {
 			Devices:         Devices{Action: set(DeviceRefuse)},
 			Seccomp:         Seccomp{Unconfined: set(SeccompInject), Localhost: set(Allow)},
 			Sysctls:         Sysctls{Allow: set(SafeSysctls)},
+			Plugins:         Plugins{Allow: set([]PluginTrust{}), HookPaths: set([]HostPath{})},
 			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},
 			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},

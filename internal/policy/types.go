@@ -113,6 +113,14 @@ type Plugins struct {
 	// AllowHooksFrom names plugins trusted to add OCI hooks, which run as
 	// root on the host.
 	AllowHooksFrom Setting[[]string] `yaml:"allowHooksFrom"`
+	// Allow trusts named plugins to change field kinds nri-guard has no
+	// rule of its own for (see PluginField); every other plugin's change
+	// of such a field is refused.
+	Allow Setting[[]PluginTrust] `yaml:"allow"`
+	// HookPaths lists the OCI hooks (by executable path) that may run for
+	// a container, whoever put them in its spec: a plugin, a CDI device or
+	// the runtime's base spec.
+	HookPaths Setting[[]HostPath] `yaml:"hookPaths"`
 }
 
 // Capabilities keeps every capability set within an allowlist.

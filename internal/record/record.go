@@ -1,10 +1,18 @@
 // Package record is how the NRI plugin tells the runtime wrapper what it
-// decided for a container. The plugin sees pod labels and so picks the
-// exception; the wrapper, which sees only the OCI spec, must trust that
-// choice, but a CRI client sets its own annotations. So the record is an
-// HMAC over the container ID and the choice, with a key only root on the
-// node can read: it cannot be forged, and copying it to another container
-// does not verify.
+// decided for a container and who the container is. The plugin sees pod
+// labels and so picks the exception; the wrapper, which sees only the OCI
+// spec, must trust that choice, but a CRI client sets its own annotations
+// and a later NRI plugin can rewrite any of them. So the record is an HMAC
+// over the container ID, the choice and the container's identity (type,
+// pod sandbox, namespace, pod, container, image), with a key only root on
+// the node can read: it cannot be forged, and copying it to another
+// container does not verify.
+//
+// Format v2 (written since the identity was added):
+// "v2.<exception>.<type>.<sandbox id>.<namespace>.<pod>.<container>.<image>.<mac>",
+// each part unpadded URL-safe base64. v1 ("v1.<exception>.<mac>", no
+// identity) still verifies, so containers created before an upgrade keep
+// their exception; the wrapper then reads their identity from the spec.
 package record
 
 import (
@@ -12,6 +20,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,27 +32,82 @@ import (
 // Annotation is the OCI annotation that carries the record.
 const Annotation = "nri-guard.io/decision"
 
-const version = "v1"
+const (
+	v1 = "v1"
+	v2 = "v2"
+)
 
 // Record is the plugin's decision the wrapper acts on.
 type Record struct {
 	ContainerID string
 	// Exception is the name of the policy exception that applied, or "".
 	Exception string
+	// Identity is who the container is, as the NRI plugin saw it. Only v2
+	// records carry it; Version says which one verified.
+	Identity Identity
+	Version  int
 }
+
+// Identity is what the wrapper would otherwise read from annotations.
+type Identity struct {
+	// Type is "container": the NRI plugin writes records only for app
+	// containers, so a container with one is never a pod sandbox.
+	Type      string
+	SandboxID string
+	Namespace string
+	Pod       string
+	Container string
+	Image     string
+}
+
+// TypeContainer is the only Type the NRI plugin writes.
+const TypeContainer = "container"
 
 // Strict: one record has exactly one encoding (trailing bits must be zero).
 var enc = base64.RawURLEncoding.Strict()
 
-// Sign returns the annotation value for r.
+// Sign returns the annotation value for r, in format v2.
 func Sign(key []byte, r Record) string {
-	return version + "." + enc.EncodeToString([]byte(r.Exception)) + "." + enc.EncodeToString(mac(key, r))
+	parts := append([]string{v2}, encodeAll(r.fields()...)...)
+	return strings.Join(append(parts, enc.EncodeToString(macV2(key, r))), ".")
 }
 
-func mac(key []byte, r Record) []byte {
+// fields are the signed parts of a v2 record after the container ID.
+func (r Record) fields() []string {
+	id := r.Identity
+	return []string{r.Exception, id.Type, id.SandboxID, id.Namespace, id.Pod, id.Container, id.Image}
+}
+
+func encodeAll(items ...string) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = enc.EncodeToString([]byte(s))
+	}
+	return out
+}
+
+// macV2 length-prefixes every field, so no two records share an input.
+func macV2(key []byte, r Record) []byte {
 	h := hmac.New(sha256.New, key)
-	h.Write([]byte("nri-guard/" + version + "\x00" + r.ContainerID + "\x00" + r.Exception))
+	h.Write([]byte("nri-guard/" + v2 + "\x00"))
+	for _, f := range append([]string{r.ContainerID}, r.fields()...) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(f)))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
 	return h.Sum(nil)
+}
+
+func macV1(key []byte, r Record) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("nri-guard/" + v1 + "\x00" + r.ContainerID + "\x00" + r.Exception))
+	return h.Sum(nil)
+}
+
+// signV1 is the old format, for tests of what older plugins wrote.
+func signV1(key []byte, r Record) string {
+	return v1 + "." + enc.EncodeToString([]byte(r.Exception)) + "." + enc.EncodeToString(macV1(key, r))
 }
 
 // Errors Verify returns; the wrapper logs which one made it strict.
@@ -59,15 +123,34 @@ func Verify(key []byte, containerID, value string) (Record, error) {
 		return Record{}, ErrMissing
 	}
 	parts := strings.Split(value, ".")
-	if len(parts) != 3 || parts[0] != version {
+	var want int
+	switch parts[0] {
+	case v1:
+		want = 3
+	case v2:
+		want = 9
+	default:
 		return Record{}, ErrMalformed
 	}
-	exc, ok1 := decode(parts[1])
-	sum, ok2 := decode(parts[2])
-	if !ok1 || !ok2 {
+	if len(parts) != want {
 		return Record{}, ErrMalformed
 	}
-	r := Record{ContainerID: containerID, Exception: string(exc)}
+	decoded := make([]string, want-1)
+	for i, p := range parts[1:] {
+		b, ok := decode(p)
+		if !ok {
+			return Record{}, ErrMalformed
+		}
+		decoded[i] = string(b)
+	}
+	sum := []byte(decoded[len(decoded)-1])
+	r := Record{ContainerID: containerID, Exception: decoded[0], Version: 1}
+	mac := macV1
+	if parts[0] == v2 {
+		d := decoded
+		r.Version, r.Identity = 2, Identity{Type: d[1], SandboxID: d[2], Namespace: d[3], Pod: d[4], Container: d[5], Image: d[6]}
+		mac = macV2
+	}
 	if !hmac.Equal(sum, mac(key, r)) {
 		return Record{}, ErrForged
 	}
@@ -133,3 +216,7 @@ func LoadKey(path string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// SignV1ForTest writes a v1 record, as NRI plugins before the identity
+// was signed did: for tests of the upgrade path only.
+func SignV1ForTest(key []byte, r Record) string { return signV1(key, r) }

@@ -179,18 +179,23 @@ func loadPolicy(cfg Config) (*policy.Policy, *controls.Env, string, error) {
 // A pod sandbox never passes through NRI's CreateContainer, so it has no
 // record; it is matched by namespace and name, which containerd writes.
 func decide(eng *engine.Engine, cfg Config, c *view.Container, spec *specs.Spec) (engine.Decision, string) {
-	if c.Sandbox {
+	if c.Sandbox && spec.Annotations[record.Annotation] == "" {
+		if why := sandboxImpostor(c); why != "" {
+			return impostorDecision(c, why), ""
+		}
 		return eng.Decide(c), "pod sandbox: exceptions match by namespace and pod name only"
 	}
+	c.Sandbox = false // containerd's sandboxes never carry a record: whatever has one is an app container
 	key, err := record.LoadKey(cfg.RecordKey)
 	var rec record.Record
 	if err == nil {
 		rec, err = record.Verify(key, c.ID, spec.Annotations[record.Annotation])
 	}
 	if err == nil {
+		why := adoptIdentity(c, rec)
 		var d engine.Decision
 		if d, err = eng.DecideAs(c, rec.Exception); err == nil {
-			return d, ""
+			return d, why
 		}
 	}
 	d, _ := eng.DecideAs(c, "")

@@ -31,6 +31,9 @@ type Container struct {
 	// (containerd before 2.3), so their absence proves nothing.
 	SysctlsKnown bool
 	Hooks        []Hook
+	// Adjustments are the changes NRI plugins made to fields no other
+	// control judges (validation phase only; see adjustment.go).
+	Adjustments []Adjustment
 
 	// Process holds what only a whole OCI spec shows (capabilities,
 	// no_new_privs, cwd, the read-only root flag, masked paths). It is

@@ -224,6 +224,7 @@ func ApplyNRIAdjustment(c *view.Container, adj *api.ContainerAdjustment, owners 
 		owner, _ := owners.HooksOwner(id)
 		out.Hooks = append(out.Hooks, hooksFromNRI(h, owner)...)
 	}
+	out.Adjustments = append(out.Adjustments, src.adjustments(adj, ownersOf(owners, id))...)
 	return out
 }
 
@@ -233,6 +234,7 @@ func clone(c *view.Container) *view.Container {
 	out.Mounts = append([]view.Mount(nil), c.Mounts...)
 	out.Devices = append([]view.Device(nil), c.Devices...)
 	out.Hooks = append([]view.Hook(nil), c.Hooks...)
+	out.Adjustments = append([]view.Adjustment(nil), c.Adjustments...)
 	out.Sysctls = maps.Clone(c.Sysctls)
 	return &out
 }
