@@ -20,4 +20,5 @@ var All = []Control{
 	LSM{},
 	UserNamespaces{},
 	HostPathVolumes{},
+	RuntimeHandlers{},
 }
