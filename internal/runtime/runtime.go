@@ -131,6 +131,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath})
+	c.Pod.RuntimeHandler = cfg.Handler // the spec does not say; the name containerd ran this wrapper under does (handlers.go)
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")
