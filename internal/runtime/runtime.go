@@ -5,6 +5,11 @@
 // with the node policy, rewrites it or refuses, and then hands over to
 // the real runc with the same arguments. It is the fail-closed point: a
 // container it cannot judge does not start.
+//
+// One binary serves every runc-compatible runtime handler: the name
+// containerd runs it under (nri-guard-runc, nri-guard-runc-crun, ...)
+// says which handler it serves and so which real binary it hands over
+// to; see handlers.go.
 package runtime
 
 import (
