@@ -288,3 +288,19 @@ func dumpedHandler(file, id string) (string, bool) {
 	}
 	return "", false
 }
+
+// expectCrunWrapped: on a node where K3s found crun, the installer gave
+// it a wrapper of its own and guarded it; a pod under crun is judged by
+// that wrapper (which then ran crun) with the full-spec controls. The
+// installed policy is in audit mode: the log says what enforce would do.
+func (e *env) expectCrunWrapped(v string) {
+	e.t.Helper()
+	p := e.newPodOn("e2e", "installed-crun-"+strings.ReplaceAll(v, ".", ""), "crun")
+	defer p.remove()
+	startContainer(e.t.(*testing.T), e, p, nil)
+	rec := e.decision(p.name, "c1", "runtime")
+	controls := fmt.Sprint(rec["findings"])
+	if rec["runtimeHandler"] != "crun" || !strings.Contains(controls, "read-only-root") || strings.Contains(controls, "runtime-handlers") {
+		e.t.Fatalf("the installed node's wrapper did not judge the crun pod as guarded: %v", rec)
+	}
+}
