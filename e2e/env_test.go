@@ -41,6 +41,10 @@ type env struct {
 
 	crictlCfg string
 	closeOnce sync.Once
+
+	// runtimes are further runc-shim runtimes (handler name to
+	// BinaryName) for containerd's configuration (runtimehandlers_test.go).
+	runtimes map[string]string
 }
 
 // policyRef is what the guard is started with.
@@ -154,6 +158,13 @@ temp = '{{.Root}}/tmp'
           # when no guard is attached.
           BinaryName = '{{.Runc}}'
           SystemdCgroup = false
+{{- range $name, $bin := .Runtimes}}
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.'{{$name}}']
+        runtime_type = 'io.containerd.runc.v2'
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.'{{$name}}'.options]
+          BinaryName = '{{$bin}}'
+          SystemdCgroup = false
+{{- end}}
     [plugins.'io.containerd.cri.v1.runtime'.cni]
       bin_dirs = ['{{.CNIBin}}']
       conf_dir = '{{.Root}}/cni'
@@ -197,7 +208,7 @@ func (e *env) writeConfig() {
 	var cfg bytes.Buffer
 	must(e.t, containerdConfig.Execute(&cfg, map[string]any{
 		"Root": e.root, "Runc": e.runtimeBinary(), "CNIBin": cniBinDir,
-		"Validator": hasValidator(e.version), "Required": e.mode != "none",
+		"Validator": hasValidator(e.version), "Required": e.mode != "none", "Runtimes": e.runtimes,
 	}))
 	e.writeFile("config.toml", cfg.String())
 	e.writeFile("cni/10-nrig.conflist", fmt.Sprintf(cniConfig, bridgeName(e.token), e.path("cni-ipam")))

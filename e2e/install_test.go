@@ -64,6 +64,15 @@ temp = '{{ .Root }}/tmp'
 
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
   SystemdCgroup = false
+{{- if .Crun }}
+
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.'crun']
+  runtime_type = "io.containerd.runc.v2"
+
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.'crun'.options]
+  BinaryName = "{{ .Crun }}"
+  SystemdCgroup = false
+{{- end }}
 
 [plugins.'io.containerd.shim.v1.manager']
   socket_dir = '{{ .Root }}/s'
@@ -73,6 +82,8 @@ temp = '{{ .Root }}/tmp'
 type k3sData struct {
 	Root, CNIBin string
 	DropIns      bool
+	// Crun, when set, is the binary of a crun runtime K3s found.
+	Crun string
 }
 
 // renderLikeK3s executes a user template the way K3s does: the user's
@@ -119,7 +130,7 @@ func TestInstall(t *testing.T) {
 func testInstalledNode(t *testing.T, v string, dropIns bool) {
 	e := newBareEnv(t, v, "installed", policyRef{})
 	node := e.path("node")
-	data := k3sData{Root: e.root, CNIBin: cniBinDir, DropIns: dropIns}
+	data := k3sData{Root: e.root, CNIBin: cniBinDir, DropIns: dropIns, Crun: secondRuntime(t)}
 	// K3s has started once: the installer reads its generated config.
 	rendered, err := renderLikeK3s("", data)
 	must(t, err)
@@ -159,6 +170,7 @@ func testInstalledNode(t *testing.T, v string, dropIns bool) {
 		t.Fatalf("start: %v", err)
 	}
 	e.expectPhases(p.name, "c1", "create", "runtime")
+	e.expectCrunWrapped(v)
 	e.expectStatusReportsABadDropIn(filepath.Join(node, k3sDir, "nri-guard/policy.d/60-broken.yaml"), v)
 
 	must(t, syscall.Kill(pluginPid, syscall.SIGKILL))

@@ -23,13 +23,15 @@ apt_packages() {
   command -v ip >/dev/null || missing+=(iproute2)
   command -v unshare >/dev/null || missing+=(util-linux)
   command -v gcc >/dev/null || missing+=(gcc)
+  # A second runc-compatible runtime for the runtime handler tests.
+  command -v crun >/dev/null || missing+=(crun)
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     note apt "" installed "${missing[*]}"
   else
-    note apt "" present "libseccomp-dev busybox-static containernetworking-plugins iproute2 util-linux gcc"
+    note apt "" present "libseccomp-dev busybox-static containernetworking-plugins iproute2 util-linux gcc crun"
   fi
 }
 

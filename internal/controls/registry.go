@@ -21,4 +21,5 @@ var All = []Control{
 	UserNamespaces{},
 	HostPathVolumes{},
 	MountTypes{},
+	RuntimeHandlers{},
 }

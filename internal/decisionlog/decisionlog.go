@@ -26,6 +26,9 @@ type Record struct {
 	Exception   string    `json:"exception,omitempty"`
 	Policy      []string  `json:"policy"`
 	Message     string    `json:"message,omitempty"`
+
+	// RuntimeHandler is the pod's runtime handler, "" for the default.
+	RuntimeHandler string `json:"runtimeHandler,omitempty"`
 }
 
 // Finding is one control that fired. Action is what enforce mode does
@@ -85,6 +88,7 @@ func NewRecord(phase string, d *engine.Decision, policyFiles []string, message s
 		Phase: phase, ContainerID: c.ID,
 		Namespace: c.Pod.Namespace, Pod: c.Pod.Name, Container: c.Name, Image: c.Image,
 		Action: string(d.Action), Findings: []Finding{}, Policy: policyFiles, Message: message,
+		RuntimeHandler: c.Pod.RuntimeHandler,
 	}
 	if d.Exception != nil {
 		rec.Exception = d.Exception.Name

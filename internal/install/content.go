@@ -11,7 +11,7 @@ const writtenBy = "Written by `nri-guard install k3s`; removed by `nri-guard uni
 // containerd merges an imported file key by key into the tables of the
 // main one (install/README.md), so this adds BinaryName to the runc
 // options K3s already defines instead of defining the table twice.
-func containerdSettings(validator bool) string {
+func containerdSettings(validator bool, wrapped []Runtime) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n# containerd merges this into K3s's generated config.toml.\nversion = 3\n\n", writtenBy)
 	fmt.Fprintf(&b, "# nri-guard is a pre-registered NRI plugin: containerd starts it from plugin_path.\n")
@@ -23,6 +23,12 @@ func containerdSettings(validator bool) string {
 	}
 	fmt.Fprintf(&b, "# The runtime wrapper judges the final OCI spec, then runs the real runc.\n")
 	fmt.Fprintf(&b, "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\n  BinaryName = '%s'\n", wrapperBin)
+	for _, r := range wrapped {
+		// Each runtime's own wrapper: its name tells it which real binary
+		// it stands for (runtime.yaml's handlers).
+		fmt.Fprintf(&b, "\n# Runtime %s (%s): its wrapper runs %s.\n", r.Name, r.Type, r.BinaryName)
+		fmt.Fprintf(&b, "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.'%s'.options]\n  BinaryName = '%s'\n", r.Name, wrapperPath(r.Name))
+	}
 	return b.String()
 }
 
@@ -50,7 +56,7 @@ statusFile: %s
 
 // runtimeConfigText configures the wrapper; it must read the policy the
 // plugin reads and verify the records the plugin signs.
-func runtimeConfigText(runc string) string {
+func runtimeConfigText(runc string, wrapped []Runtime) string {
 	return fmt.Sprintf(`# %s
 # The runtime wrapper (containerd's runc BinaryName on this K3s node).
 runc: %s
@@ -60,12 +66,26 @@ decisionLog: %s
 recordKey: %s
 lastGood: %s
 userNamespacePool: {state: %s}
-`, writtenBy, runc, policyFile, policyDropIns, decisionLog, recordKey, lastGood, userNSPool)
+`, writtenBy, runc, policyFile, policyDropIns, decisionLog, recordKey, lastGood, userNSPool) + handlersText(wrapped)
+}
+
+// handlersText maps each other wrapped runtime to its real binary; the
+// wrapper learns which one it is from the name containerd runs it under.
+func handlersText(wrapped []Runtime) string {
+	if len(wrapped) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# K3s's other runc-compatible runtimes: containerd runs %s-NAME as NAME's BinaryName.\nhandlers:\n", wrapperBin)
+	for _, r := range wrapped {
+		fmt.Fprintf(&b, "  %s: %s\n", r.Name, r.BinaryName)
+	}
+	return b.String()
 }
 
 // policyText is the node policy the installer starts with: the built-in
 // defaults, in audit mode while an admin reads the decision log first.
-func policyText(mode string) string {
+func policyText(mode string, guarded []string, unwrapped []Runtime) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# nri-guard node policy, written by `nri-guard install k3s --mode %s`.\n", mode)
 	fmt.Fprintf(&b, "# Every setting not written here has its built-in default; `nri-guard policy show\n")
@@ -75,6 +95,17 @@ func policyText(mode string) string {
 	fmt.Fprintf(&b, "# K3s's own components (svclb, coredns, local-path) need a few narrow exceptions;\n")
 	fmt.Fprintf(&b, "# add restricted in front for the Pod Security Standards' restricted level.\n")
 	fmt.Fprintf(&b, "presets: [k3s-system]\n")
+	fmt.Fprintf(&b, "controls:\n")
+	fmt.Fprintf(&b, "  # The runtime handlers (RuntimeClasses) the installer gave a runtime wrapper: pods of\n")
+	fmt.Fprintf(&b, "  # any other handler are refused (\"\" is a pod without a RuntimeClass).\n")
+	for _, r := range unwrapped {
+		fmt.Fprintf(&b, "  # Not wrapped: %s (%s) runs no OCI runtime binary; list it under isolated only if it\n  # isolates its pods by other means (a VM, a user-space kernel).\n", r.Name, r.Type)
+	}
+	quoted := make([]string, len(guarded))
+	for i, h := range guarded {
+		quoted[i] = fmt.Sprintf("%q", h)
+	}
+	fmt.Fprintf(&b, "  runtimeHandlers:\n    guarded: [%s]\n", strings.Join(quoted, ", "))
 	if mode == ModeAudit {
 		fmt.Fprintf(&b, "# Audit: containers run unchanged and %s says what enforce\n", decisionLog)
 		fmt.Fprintf(&b, "# would do. Switch with `nri-guard install k3s --mode enforce`.\ndefaultMode: audit\n")

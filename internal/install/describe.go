@@ -29,6 +29,7 @@ func describe(w io.Writer, n Node) {
 		fmt.Fprintln(w, "  - NRI on this containerd drops seccomp changes: the runtime wrapper injects the default seccomp profile")
 	}
 	fmt.Fprintf(w, "  - runtime wrapper %s as runc: judges the final OCI spec (capabilities, privileged, read-only root, no_new_privs, ...)\n", wrapperBin)
+	describeRuntimes(w, n)
 }
 
 // show prints every step of a dry run, with each file's content or the

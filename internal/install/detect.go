@@ -23,6 +23,10 @@ type Node struct {
 	// ForeignPlugins are pre-registered NRI plugins in containerd's
 	// default plugin directory.
 	ForeignPlugins []string
+	// Runtimes are the containerd runtimes K3s configured (runtimes.go),
+	// DefaultRuntime the one pods without a RuntimeClass get.
+	Runtimes       []Runtime
+	DefaultRuntime string
 }
 
 // Validator reports whether this containerd has NRI's default validator
@@ -49,6 +53,9 @@ func detect(o *Options) (Node, error) {
 	}
 	var err error
 	if n.DropIns, err = importsDropIns(o.Root); err != nil {
+		return n, err
+	}
+	if n.Runtimes, n.DefaultRuntime, err = runtimesOf(o.Root); err != nil {
 		return n, err
 	}
 	n.ForeignPlugins, err = listPlugins(onNode(o.Root, defaultNRIPluginDir))

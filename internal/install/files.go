@@ -47,21 +47,30 @@ func planFiles(o *Options, n Node) ([]file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the runtime wrapper to install (expected next to nri-guard): %w", err)
 	}
+	wrapped, err := n.Wrapped()
+	if err != nil {
+		return nil, err
+	}
 	files := []file{
 		{path: guardBin, data: guard, mode: 0o755, binary: true},
 		{path: wrapperBin, data: wrapper, mode: 0o755, binary: true},
 		{path: pluginBin, data: guard, mode: 0o755, binary: true},
 		{path: pluginConf, data: []byte(pluginConfText()), mode: 0o644},
-		{path: policyFile, data: []byte(policyText(o.Mode)), mode: 0o644, foreign: keep,
+		{path: policyFile, data: []byte(policyText(o.Mode, n.Guarded(wrapped), n.Unwrapped())), mode: 0o644, foreign: keep,
 			why: "the node's policy is kept; --mode is not applied to it (set defaultMode there yourself)"},
 		// An admin's own runc, or pool settings: a changed pool state
 		// written over would point the wrapper at an empty pool while
 		// pods hold ranges in the old one.
-		{path: runtimeConfig, data: []byte(runtimeConfigText(o.runc())), mode: 0o644,
+		{path: runtimeConfig, data: []byte(runtimeConfigText(o.runc(), wrapped)), mode: 0o644,
 			keepEdit: "changed since it was installed, so it is the node's wrapper configuration now and stays as it is; " +
 				"the installer's version is not written (`--dry-run` shows how it differs; move the file away and install again to take it)"},
 	}
-	settings := []byte(containerdSettings(n.Validator()))
+	// A copy of the wrapper per runtime: the file name is how it knows
+	// which runtime it serves.
+	for _, r := range wrapped {
+		files = append(files, file{path: wrapperPath(r.Name), data: wrapper, mode: 0o755, binary: true})
+	}
+	settings := []byte(containerdSettings(n.Validator(), wrapped))
 	if n.DropIns {
 		return append(files, file{path: dropInFile, data: settings, mode: 0o644, foreign: refuse,
 			why: "a drop-in of that name that nri-guard did not write"}), nil

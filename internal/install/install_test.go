@@ -204,7 +204,7 @@ func TestAuditAndEnforcePolicies(t *testing.T) {
 		t.Fatalf("enforce install: defaultMode %v", got)
 	}
 	// A policy the admin changed is theirs: neither mode touches it.
-	n.write(policyFile, n.read(policyFile)+"controls:\n  hostMounts: {action: drop}\n", 0o644)
+	n.write(policyFile, n.read(policyFile)+"# the admin's own line\n", 0o644)
 	n.install(ModeAudit)
 	mustContain(t, "output", n.out.String(), "keep      "+policyFile)
 	if got := loadPolicy(t, n).DefaultMode.Value; got != policy.Enforce {

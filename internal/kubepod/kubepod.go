@@ -53,6 +53,7 @@ type Container struct {
 func (c *Container) View() *view.Container {
 	v := view.FromSpec(c.Name, c.Spec, view.SpecSource{})
 	v.Pod.Labels = c.Pod.Meta.Labels
+	v.Pod.RuntimeHandler = c.Pod.Spec.RuntimeClassName // a RuntimeClass of the same name, as K3s creates them
 	// Only what was asked for is known; a filter put in by a rewrite
 	// stays what FromSpec says it is.
 	if v.Seccomp.State != view.SeccompUnconfined && c.Seccomp != view.SeccompUnconfined {

@@ -56,6 +56,10 @@ type podSpec struct {
 	OS                    *struct {
 		Name string `yaml:"name"`
 	} `yaml:"os"`
+
+	// RuntimeClassName picks the runtime handler; K3s's RuntimeClasses
+	// (crun, nvidia, the wasm shims) name the handler alike.
+	RuntimeClassName string `yaml:"runtimeClassName"`
 }
 
 type podSecurityContext struct {

@@ -148,7 +148,7 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 		p.record(ctx, "create", &d, msg)
 		return nil, nil, errors.New(msg)
 	}
-	p.record(ctx, "create", &d, "")
+	p.record(ctx, "create", &d, isolatedNote(st.engine, &d))
 	return p.withRecord(adjustment(d.Rewrites), ctr.GetId(), &d), nil, nil
 }
 

@@ -47,6 +47,13 @@ var BaselineCapabilities = []Capability{
 	"CAP_SYS_CHROOT",
 }
 
+// DefaultGuardedHandlers is containerd's default runtime, the one whose
+// BinaryName the runtime wrapper is set up as: "" is how CRI names it for
+// a pod without a RuntimeClass, "runc" is its name in containerd's
+// configuration (and the runc K3s and containerd configure by default).
+// `nri-guard install k3s` writes the handlers it wrapped instead.
+var DefaultGuardedHandlers = []RuntimeHandler{"", "runc"}
+
 // defaults is the bottom layer under every policy: what a node gets from
 // an empty NodePolicy.
 func defaults() Document {
@@ -71,6 +78,7 @@ func defaults() Document {
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
 			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
+			RuntimeHandlers: RuntimeHandlers{Guarded: set(DefaultGuardedHandlers), Isolated: set([]RuntimeHandler{})},
 		},
 	}
 }

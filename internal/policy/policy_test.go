@@ -111,7 +111,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown field", header3 + "controls:\n  hostMounts:\n    actoin: drop\n",
 			[]string{`p.yaml:5:5: controls.hostMounts.actoin: unknown field; known fields here: action, allow, extraPaths, kubeletRoot, localStorage, mode, paths, readOnlyPaths`}},
 		{"unknown control", header3 + "controls:\n  capabilitiez: {}\n",
-			[]string{`p.yaml:4:3: controls.capabilitiez: unknown field; known fields here: capabilities, devices, hostMounts, hostNamespaces, hostPathVolumes, images, lsm, maskedPaths, mountTypes, noNewPrivileges, plugins, privileged, readOnlyRootFilesystem, runAsRoot, seccomp, sysctls, userNamespaces, workingDirectory`}},
+			[]string{`p.yaml:4:3: controls.capabilitiez: unknown field; known fields here: capabilities, devices, hostMounts, hostNamespaces, hostPathVolumes, images, lsm, maskedPaths, mountTypes, noNewPrivileges, plugins, privileged, readOnlyRootFilesystem, runAsRoot, runtimeHandlers, seccomp, sysctls, userNamespaces, workingDirectory`}},
 		{"unknown capability", header3 + "controls:\n  capabilities:\n    allow: [CAP_CHOWN, CAP_SYS_ADMN]\n",
 			[]string{`p.yaml:5:24: controls.capabilities.allow[1]: unknown value "CAP_SYS_ADMN"; want one of: CAP_CHOWN,`}},
 		{"bad enum", header3 + "defaultMode: enforcing\n",

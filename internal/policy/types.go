@@ -43,6 +43,7 @@ type Controls struct {
 	UserNamespaces  UserNamespaces  `yaml:"userNamespaces"`
 	HostPathVolumes HostPathVolumes `yaml:"hostPathVolumes"`
 	MountTypes      MountTypes      `yaml:"mountTypes"`
+	RuntimeHandlers RuntimeHandlers `yaml:"runtimeHandlers"`
 }
 
 // HostNamespaces refuses containers that share the node's namespaces.
@@ -221,6 +222,22 @@ type MountTypes struct {
 	// Allow lists filesystem types (globs: nfs4, fuse.*) that may be
 	// mounted wherever and however a mount asks: meant for exceptions.
 	Allow Setting[[]Glob] `yaml:"allow"`
+}
+
+// RuntimeHandlers names the runtime handlers (containerd runtimes, the
+// pods' RuntimeClass handlers) a pod may run under. Only a handler whose
+// binary is nri-guard's runtime wrapper gets the full-spec controls; a pod
+// of any other handler would meet none of them, so it is refused unless
+// the policy trusts that handler to isolate by other means.
+type RuntimeHandlers struct {
+	Mode Setting[Mode] `yaml:"mode"`
+	// Guarded lists the handlers whose binary is the runtime wrapper; ""
+	// is containerd's default runtime (a pod without runtimeClassName).
+	Guarded Setting[[]RuntimeHandler] `yaml:"guarded"`
+	// Isolated lists handlers trusted to isolate by other means (a VM:
+	// kata; a user-space kernel: gVisor's runsc). Their pods are let
+	// through without the full-spec controls, and the decision log says so.
+	Isolated Setting[[]RuntimeHandler] `yaml:"isolated"`
 }
 
 // Exception gives matching workloads different control settings.

@@ -135,6 +135,30 @@ const (
 
 func (RootAction) allowed() []string { return []string{"refuse", "remap"} }
 
+// RuntimeHandler names a containerd runtime as CRI and NRI name it (the
+// pod's RuntimeClass handler); "" is containerd's default runtime.
+type RuntimeHandler string
+
+func (RuntimeHandler) check(s string) error {
+	if len(s) > 63 {
+		return fmt.Errorf("runtime handler %q is longer than 63 characters", s)
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("runtime handler %q: want the name of a runtime in containerd's configuration (runtimes.NAME, e.g. crun), not a path or a command", s)
+		}
+	}
+	return nil
+}
+
+// String shows the default runtime's empty name as "".
+func (h RuntimeHandler) String() string {
+	if h == "" {
+		return `""`
+	}
+	return string(h)
+}
+
 // HostPath is an absolute path on the node.
 type HostPath string
 

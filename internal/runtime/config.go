@@ -36,6 +36,12 @@ type Config struct {
 	// UserNamespacePool is where pods given a user namespace get their
 	// host ids (userNamespaces want: enable, runAsRoot action: remap).
 	UserNamespacePool idpool.Config `yaml:"userNamespacePool"`
+	// Handlers maps every other runtime handler the wrapper stands in for
+	// to that handler's real binary (handlers.go).
+	Handlers Handlers `yaml:"handlers"`
+	// Handler is the runtime handler this run serves, learnt from the
+	// name containerd started the wrapper under; never read from the file.
+	Handler string `yaml:"-"`
 }
 
 func loadConfig() (Config, string, error) {
@@ -55,12 +61,15 @@ func loadConfig() (Config, string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
-		return cfg, path, fmt.Errorf("%s: %w", path, err)
+		return cfg, path, configError(path, err)
 	}
 	if cfg.Runc == "" {
 		return cfg, path, fmt.Errorf("%s: runc: the real runc binary must be named", path)
 	}
 	if err := cfg.UserNamespacePool.Validate(); err != nil {
+		return cfg, path, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := cfg.selectHandler(invokedAs()); err != nil {
 		return cfg, path, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, path, nil

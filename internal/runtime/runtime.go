@@ -5,6 +5,11 @@
 // with the node policy, rewrites it or refuses, and then hands over to
 // the real runc with the same arguments. It is the fail-closed point: a
 // container it cannot judge does not start.
+//
+// One binary serves every runc-compatible runtime handler: the name
+// containerd runs it under (nri-guard-runc, nri-guard-runc-crun, ...)
+// says which handler it serves and so which real binary it hands over
+// to; see handlers.go.
 package runtime
 
 import (
@@ -134,6 +139,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath})
+	c.Pod.RuntimeHandler = cfg.Handler // the spec does not say; the name containerd ran this wrapper under does (handlers.go)
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")

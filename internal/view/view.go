@@ -86,6 +86,11 @@ type Pod struct {
 	Name      string
 	Namespace string
 	Labels    map[string]string
+	// RuntimeHandler is the containerd runtime the pod runs under (its
+	// RuntimeClass handler), "" for containerd's default runtime. NRI shows
+	// it; an OCI spec does not, so the runtime wrapper fills in the handler
+	// it serves.
+	RuntimeHandler string
 }
 
 // Namespace is one Linux namespace entry of the spec.

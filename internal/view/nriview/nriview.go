@@ -60,6 +60,9 @@ func podFromNRI(pod *api.PodSandbox) view.Pod {
 		Name:      pod.GetName(),
 		Namespace: pod.GetNamespace(),
 		Labels:    pod.GetLabels(),
+		// The handler decides which binary runs the pod: only the runtime
+		// wrapper's handlers get the full-spec controls.
+		RuntimeHandler: runtimeHandlerOf(pod),
 	}
 }
 
