@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,9 +45,19 @@ var pinning = true
 // the container and its pins stay.
 const pinStateLink = "state"
 
-// validID is runc's own rule for container IDs; anything else cannot
-// name a pin directory.
-var validID = regexp.MustCompile(`^[\w+.-]+$`)
+// validID is runc's own rule for container IDs (letters, digits and
+// _+.-), without "." and "..": anything else cannot name a pin directory.
+func validID(id string) bool {
+	if id == "" || id == "." || id == ".." {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_+.-", r)) {
+			return false
+		}
+	}
+	return true
+}
 
 // sources are a spec's bind mount sources, open. fds[i] belongs to
 // spec.Mounts[i]; -1 for mounts that are not binds.
@@ -170,7 +179,7 @@ func (s *sources) any() bool {
 // container still exists. On error nothing of the container stays
 // pinned.
 func (s *sources) pin(spec *specs.Spec, id, runcRoot string, dropped func(dest string) bool) error {
-	if !validID.MatchString(id) || id == "." || id == ".." {
+	if !validID(id) {
 		return fmt.Errorf("the container ID %q cannot name a pin directory", id)
 	}
 	if err := preparePinRoot(); err != nil {
@@ -252,7 +261,7 @@ func preparePinRoot() error {
 // releasePins removes the pins of a container runc deletes. The
 // container keeps its mounts: they are copies in its own mount namespace.
 func releasePins(id string) {
-	if validID.MatchString(id) && id != "." && id != ".." {
+	if validID(id) {
 		unpinDir(filepath.Join(pinRoot, id))
 	}
 }
