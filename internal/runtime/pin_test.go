@@ -12,14 +12,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// withPinRoot moves pinRoot into the test's directory; pinning mounts,
-// so it needs root. Everything is unmounted at the end.
+// withPinRoot moves pinRoot into the test's directory, on a tmpfs as
+// /run is; pinning mounts, so it needs root. Everything is unmounted at
+// the end.
 func withPinRoot(t testing.TB, dir string) {
 	if os.Geteuid() != 0 {
 		t.Skip("pinning mounts: needs root")
 	}
+	run := filepath.Join(dir, "run")
+	must(t, os.MkdirAll(run, 0o755))
+	must(t, unix.Mount("tmpfs", run, "tmpfs", 0, "size=1m"))
 	old := pinRoot
-	pinRoot = filepath.Join(dir, "pins")
+	pinRoot = filepath.Join(run, "nri-guard", "pins")
 	t.Cleanup(func() {
 		if entries, err := os.ReadDir(pinRoot); err == nil {
 			for _, e := range entries {
@@ -27,6 +31,7 @@ func withPinRoot(t testing.TB, dir string) {
 			}
 		}
 		unix.Unmount(pinRoot, unix.MNT_DETACH)
+		unix.Unmount(run, unix.MNT_DETACH)
 		pinRoot = old
 	})
 }
