@@ -1,6 +1,8 @@
 package controls
 
 import (
+	"slices"
+
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
@@ -10,14 +12,17 @@ import (
 // container, or remaps it into a user namespace where uid 0 is an
 // unprivileged node uid. Inside a user namespace of its own, uid 0
 // passes. Off by default (most images run as root); the restricted
-// preset turns it on.
+// preset turns it on. With rootGroup: refuse, gid 0 and a supplementary
+// group 0 count as root too: a root-group process opens the node's
+// root:root 0660 files (containerd's socket) through any host path it
+// reaches.
 type RunAsRoot struct{}
 
 func (RunAsRoot) Meta() Meta {
 	return Meta{
 		ID: "run-as-root", Key: "runAsRoot", Since: policy.APIVersion,
-		Description: "refuse uid 0 outside a user namespace, or remap it into one",
-		Reads:       []string{"process.user.uid", "linux.namespaces.user"},
+		Description: "refuse uid 0 (and, with rootGroup: refuse, gid 0) outside a user namespace, or remap it into one",
+		Reads:       []string{"process.user.uid", "process.user.gid", "process.user.additionalGids", "linux.namespaces.user"},
 		Rewrites:    []string{"linux.namespaces.user"},
 		Needs:       CapFullSpec,
 	}
@@ -25,19 +30,48 @@ func (RunAsRoot) Meta() Meta {
 
 func (RunAsRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	p := c.Process
-	if p == nil || c.Sandbox || p.UID != 0 || p.UserNamespace {
+	if p == nil || c.Sandbox || p.UserNamespace {
 		return nil
 	}
-	const problem = "runs as root in the node's user namespace"
+	field, problem, rule, fix := rootIdentity(p, &s.RunAsRoot)
+	if field == "" {
+		return nil
+	}
 	if s.RunAsRoot.Action.Value == policy.RootRemap {
 		f := userNamespaceFinding(c, "run-as-root", problem, "runAsRoot.action", s.RunAsRoot.Action.Source, "runAsRoot.mode: off")
-		f.Field, f.Value = "process.user.uid", "0"
+		f.Field, f.Value = field, "0"
 		return []Finding{f}
 	}
+	source := s.RunAsRoot.Mode.Source
+	if rule == "runAsRoot.rootGroup" {
+		source = s.RunAsRoot.RootGroup.Source
+	}
 	return []Finding{{
-		Control: "run-as-root", Field: "process.user.uid", Value: "0",
+		Control: "run-as-root", Field: field, Value: "0",
 		Problem: problem,
-		Rule:    "runAsRoot.mode", Source: s.RunAsRoot.Mode.Source, Verdict: Refuse,
-		Fix: "set runAsNonRoot/runAsUser to a non-zero uid, or hostUsers: false, or add an exception for this pod that sets runAsRoot.mode: off",
+		Rule:    rule, Source: source, Verdict: Refuse,
+		Fix: fix,
 	}}
+}
+
+// rootIdentity names the first root id of the process the settings
+// count, or "" when there is none.
+func rootIdentity(p *view.Process, s *policy.RunAsRoot) (field, problem, rule, fix string) {
+	if p.UID == 0 {
+		return "process.user.uid", "runs as root in the node's user namespace", "runAsRoot.mode",
+			"set runAsNonRoot/runAsUser to a non-zero uid, or hostUsers: false, or add an exception for this pod that sets runAsRoot.mode: off"
+	}
+	if s.RootGroup.Value != policy.Refuse {
+		return "", "", "", ""
+	}
+	const orElse = ", or hostUsers: false, or add an exception for this pod that sets runAsRoot.rootGroup: allow"
+	if p.GID == 0 {
+		return "process.user.gid", "runs with the root group in the node's user namespace", "runAsRoot.rootGroup",
+			"set runAsGroup to a non-zero gid (containerd gives an image whose USER is a bare uid group 0)" + orElse
+	}
+	if slices.Contains(p.AdditionalGids, 0) {
+		return "process.user.additionalGids", "has the root group as a supplementary group in the node's user namespace", "runAsRoot.rootGroup",
+			"take 0 out of supplementalGroups and fsGroup (and the image's /etc/group entry of its user)" + orElse
+	}
+	return "", "", "", ""
 }

@@ -47,6 +47,7 @@ func build(p *Pod, c *container, kind string, opt Options) *Container {
 	spec.Root.Readonly = isTrue(sc.ReadOnlyRootFilesystem)
 	spec.Process.Capabilities = capSet(containerCaps(sc, priv))
 	spec.Process.User.UID = out.user(psc, sc, opt)
+	spec.Process.User.GID, spec.Process.User.AdditionalGids = out.group(psc, sc)
 	spec.Process.ApparmorProfile = appArmor(p, c.Name, psc, sc, priv)
 	spec.Process.SelinuxLabel = seLinux(psc, sc, priv)
 	spec.Mounts = append(defaultMounts(priv), containerMounts(p, c, out)...)

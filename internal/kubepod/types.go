@@ -73,6 +73,10 @@ type podSecurityContext struct {
 		Name  string `yaml:"name"`
 		Value string `yaml:"value"`
 	} `yaml:"sysctls"`
+	// SupplementalGroups and FSGroup become supplementary groups of every
+	// container's process.
+	SupplementalGroups []int64 `yaml:"supplementalGroups"`
+	FSGroup            *int64  `yaml:"fsGroup"`
 }
 
 type container struct {

@@ -2,6 +2,11 @@
 // CreateContainer, re-judges the combined result of all plugins in the
 // validation phase, and reports running containers that break the policy
 // when it (re)connects.
+//
+// Mount sources reach it as path strings, and it judges those; a path
+// can change before runc mounts it. The runtime wrapper judges what each
+// bind source really is and mounts that very file (internal/runtime,
+// pin.go): its verdict on the pinned source is the one that counts.
 package nriplugin
 
 import (

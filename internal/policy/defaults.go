@@ -75,7 +75,7 @@ func defaults() Document {
 			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},
 			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
-			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse)},
+			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse), RootGroup: set(Allow)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
 			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
 			RuntimeHandlers: RuntimeHandlers{Guarded: set(DefaultGuardedHandlers), Isolated: set([]RuntimeHandler{})},

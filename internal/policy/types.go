@@ -170,6 +170,11 @@ type MaskedPaths struct {
 type RunAsRoot struct {
 	Mode   Setting[Mode]       `yaml:"mode"`
 	Action Setting[RootAction] `yaml:"action"`
+	// RootGroup: "refuse" counts gid 0 and a supplementary group 0 as
+	// root too (a root-group process opens the node's root:root 0660
+	// files, containerd's socket among them); "allow" (the default)
+	// judges the uid only.
+	RootGroup Setting[Permission] `yaml:"rootGroup"`
 }
 
 // LSM refuses containers that opt out of the node's AppArmor or SELinux

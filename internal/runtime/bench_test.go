@@ -79,3 +79,43 @@ func BenchmarkPassThrough(b *testing.B) {
 		runCmd(b, env, bin, "--version")
 	}
 }
+
+// BenchmarkCreatePinned and BenchmarkCreateUnpinned are create with the
+// binds a kubelet pod has (hosts, hostname, resolv.conf, termination log,
+// a volume directory, a service account token directory), with and
+// without pinning their sources (open, judge what they name, bind-mount
+// them under the pin root). The pins are released between rounds, as
+// delete would, outside the timer.
+func BenchmarkCreatePinned(b *testing.B)   { benchCreateBinds(b, true) }
+func BenchmarkCreateUnpinned(b *testing.B) { benchCreateBinds(b, false) }
+
+func benchCreateBinds(b *testing.B, pin bool) {
+	t := &testing.T{}
+	f := newFixture(t)
+	withPinRoot(b, f.dir)
+	old := pinning
+	pinning = pin
+	defer func() { pinning = old }()
+	spec := appSpec("default")
+	for _, name := range []string{"hosts", "hostname", "resolv.conf", "termination-log"} {
+		p := filepath.Join(f.dir, "pod", name)
+		must(b, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(b, os.WriteFile(p, nil, 0o644))
+		spec.Mounts = append(spec.Mounts, bind(p, "/etc/"+name))
+	}
+	for _, name := range []string{"volumes/data", "volumes/token"} {
+		p := filepath.Join(f.dir, "pod", name)
+		must(b, os.MkdirAll(p, 0o755))
+		spec.Mounts = append(spec.Mounts, bind(p, "/"+name))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		f.writeSpec(t, spec)
+		if msg := f.create("c1"); msg != "" {
+			b.Fatal(msg)
+		}
+		b.StopTimer() // delete's work, not create's
+		releasePins("c1")
+		b.StartTimer()
+	}
+}

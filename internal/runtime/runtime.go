@@ -4,7 +4,9 @@
 // read-only root flag, no_new_privs and the working directory, judges it
 // with the node policy, rewrites it or refuses, and then hands over to
 // the real runc with the same arguments. It is the fail-closed point: a
-// container it cannot judge does not start.
+// container it cannot judge does not start. Bind mount sources are
+// judged as the files they are and handed to runc pinned (pin.go), so
+// what is mounted is what was judged.
 //
 // One binary serves every runc-compatible runtime handler: the name
 // containerd runs it under (nri-guard-runc, nri-guard-runc-crun, ...)
@@ -138,6 +140,13 @@ func guardCreate(cfg Config, inv invocation) string {
 	}
 	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
+	// Judge the bind sources as the files they are now, and mount those
+	// very files (pin.go): a path swapped after the check changes nothing.
+	srcs, err := openSources(spec, bundle)
+	if err != nil {
+		return "nri-guard-runc: refused: " + oneLine(err.Error())
+	}
+	defer srcs.close()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath})
 	c.Pod.RuntimeHandler = cfg.Handler // the spec does not say; the name containerd ran this wrapper under does (handlers.go)
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
@@ -148,16 +157,23 @@ func guardCreate(cfg Config, inv invocation) string {
 	if d.Action == engine.Refuse {
 		return d.RefusalText()
 	}
-	if len(d.Rewrites) == 0 {
+	if !srcs.any() && len(d.Rewrites) == 0 {
 		return ""
+	}
+	if srcs.any() {
+		if err := srcs.pin(spec, inv.containerID(), runcRoot(inv), droppedBy(d.Rewrites)); err != nil {
+			return "nri-guard-runc: refused: " + oneLine(err.Error())
+		}
 	}
 	apply.ToSpec(spec, d.Rewrites)
 	if wantsUserNamespace(d.Rewrites) {
 		if err := enterUserNamespace(cfg, inv, bundle, spec, c); err != nil {
+			releasePins(inv.containerID())
 			return userNamespaceRefusal(c, &d, err)
 		}
 	}
 	if err := writeSpec(specPath, spec, mode); err != nil {
+		releasePins(inv.containerID())
 		return "nri-guard-runc: refused: cannot write the rewritten spec: " + err.Error()
 	}
 	return ""

@@ -188,11 +188,15 @@ func podContainersLeft(root, sandboxID string) bool {
 	return false
 }
 
-// releaseOnDelete runs `runc delete` and, once it succeeded, returns the
-// pod's range to the pool. It reports false when the container holds no
-// range, so the caller execs runc as for any other verb.
+// releaseOnDelete removes the container's pins (pin.go), runs `runc
+// delete` and, once it succeeded, returns the pod's range to the pool.
+// It reports false when the container holds no range, so the caller
+// execs runc as for any other verb.
 func releaseOnDelete(cfg Config, inv invocation, run func() int) (int, bool) {
 	id := inv.containerID()
+	// The container's pinned mount sources go first: runc delete does
+	// not need them, and the container holds its own copies.
+	releasePins(id)
 	if _, err := os.Stat(cfg.UserNamespacePool.State); err != nil {
 		return 0, false // no pod ever got a range: nothing to open or create
 	}

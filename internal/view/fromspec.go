@@ -106,6 +106,7 @@ func processFromSpec(spec *specs.Spec) *Process {
 		return p
 	}
 	p.NoNewPrivileges, p.Cwd, p.UID = spec.Process.NoNewPrivileges, spec.Process.Cwd, spec.Process.User.UID
+	p.GID, p.AdditionalGids = spec.Process.User.GID, spec.Process.User.AdditionalGids
 	p.AppArmorProfile, p.SELinuxLabel = spec.Process.ApparmorProfile, spec.Process.SelinuxLabel
 	if caps := spec.Process.Capabilities; caps != nil {
 		p.Capabilities = Capabilities{

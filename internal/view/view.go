@@ -59,6 +59,11 @@ type Process struct {
 	// AppArmorProfile and SELinuxLabel are the LSM settings, "" if unset.
 	AppArmorProfile string
 	SELinuxLabel    string
+
+	// GID and AdditionalGids are the process's group and supplementary
+	// groups.
+	GID            uint32
+	AdditionalGids []uint32
 }
 
 // Capabilities are the five capability sets of a process.

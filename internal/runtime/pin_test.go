@@ -1,0 +1,157 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// withPinRoot moves pinRoot into the test's directory, on a tmpfs as
+// /run is; pinning mounts, so it needs root. Everything is unmounted at
+// the end.
+func withPinRoot(t testing.TB, dir string) {
+	if os.Geteuid() != 0 {
+		t.Skip("pinning mounts: needs root")
+	}
+	run := filepath.Join(dir, "run")
+	must(t, os.MkdirAll(run, 0o755))
+	must(t, unix.Mount("tmpfs", run, "tmpfs", 0, "size=1m"))
+	old := pinRoot
+	pinRoot = filepath.Join(run, "nri-guard", "pins")
+	t.Cleanup(func() {
+		if entries, err := os.ReadDir(pinRoot); err == nil {
+			for _, e := range entries {
+				unpinDir(filepath.Join(pinRoot, e.Name()))
+			}
+		}
+		unix.Unmount(pinRoot, unix.MNT_DETACH)
+		unix.Unmount(run, unix.MNT_DETACH)
+		pinRoot = old
+	})
+}
+
+func bindSpec(mounts ...specs.Mount) *specs.Spec {
+	s := appSpec("default")
+	s.Mounts = mounts
+	return s
+}
+
+func bind(src, dest string) specs.Mount {
+	return specs.Mount{Source: src, Destination: dest, Type: "bind", Options: []string{"rbind", "rw"}}
+}
+
+// TestPinKeepsTheJudgedDirectory: the victim's volume is judged and
+// pinned; the racer then swaps it for a symlink to a directory standing
+// in for the node's root. The mount source handed to runc still shows
+// the volume, never the node.
+func TestPinKeepsTheJudgedDirectory(t *testing.T) {
+	f := newFixture(t)
+	withPinRoot(t, f.dir)
+	vol, node := filepath.Join(f.dir, "vol"), filepath.Join(f.dir, "node")
+	must(t, os.MkdirAll(filepath.Join(vol, "sub"), 0o755))
+	must(t, os.MkdirAll(node, 0o755))
+	must(t, os.WriteFile(filepath.Join(vol, "sub", "mine"), nil, 0o644))
+	must(t, os.WriteFile(filepath.Join(node, "canary"), nil, 0o644))
+	hosts := filepath.Join(f.dir, "hosts")
+	must(t, os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644))
+	f.writeSpec(t, bindSpec(bind(filepath.Join(vol, "sub"), "/data"), bind(hosts, "/etc/hosts"),
+		specs.Mount{Source: "tmpfs", Destination: "/tmp", Type: "tmpfs"}))
+
+	if msg := f.create("c1"); msg != "" {
+		t.Fatal(msg)
+	}
+	s := f.readSpec(t)
+	pinned, hostsPin := s.Mounts[0].Source, s.Mounts[1].Source
+	if pinned != filepath.Join(pinRoot, "c1", "0") || hostsPin != filepath.Join(pinRoot, "c1", "1") || s.Mounts[2].Source != "tmpfs" {
+		t.Fatalf("sources handed to runc: %q %q %q", pinned, hostsPin, s.Mounts[2].Source)
+	}
+
+	// The swap, after the check.
+	must(t, os.Rename(filepath.Join(vol, "sub"), filepath.Join(vol, "was-sub")))
+	must(t, os.Symlink(node, filepath.Join(vol, "sub")))
+	if _, err := os.Stat(filepath.Join(pinned, "mine")); err != nil {
+		t.Fatalf("the pin must show the judged directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(pinned, "canary")); err == nil {
+		t.Fatal("the pin shows the swapped-in directory")
+	}
+	if data, err := os.ReadFile(hostsPin); err != nil || string(data) != "127.0.0.1 localhost\n" {
+		t.Fatalf("a file source is pinned as that file: %q %v", data, err)
+	}
+	if m, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(pinRoot)); err != nil || len(m) != 1 || strings.Contains(m[0].Optional, "shared:") {
+		t.Fatalf("the pin root must be a private mount: %+v %v", m, err)
+	}
+
+	// Swapped before the check: judged as what it names, the node's
+	// directory, and refused as a host mount of it.
+	f.cfg.Policy = writePolicy(t, f.dir, "controls:\n  hostMounts:\n    extraPaths: ["+node+"]\n")
+	f.writeSpec(t, bindSpec(bind(filepath.Join(vol, "sub"), "/data")))
+	if msg := f.create("c2"); !strings.Contains(msg, "mounts[/data].source = "+node+":") {
+		t.Fatalf("a source that is a symlink must be judged as its target %s: %q", node, msg)
+	}
+	if _, err := os.Lstat(filepath.Join(pinRoot, "c2")); !os.IsNotExist(err) {
+		t.Fatalf("a refused container must leave no pins: %v", err)
+	}
+
+	releasePins("c1")
+	if _, err := os.Lstat(filepath.Join(pinRoot, "c1")); !os.IsNotExist(err) {
+		t.Fatalf("delete must remove the pins: %v", err)
+	}
+}
+
+// TestOpenSourceRefusesMagicLinks: /proc/<pid>/root can name another
+// mount namespace's files by a path that looks like the node's.
+func TestOpenSourceRefusesMagicLinks(t *testing.T) {
+	if _, _, _, err := openSource("/proc/self/root/etc"); err == nil {
+		t.Fatal("a source through a /proc magic link must not open")
+	}
+	fd, real, dir, err := openSource("/proc/self/../self/..") // "/proc" itself: no magic link crossed
+	if err != nil || real != "/proc" || !dir {
+		t.Fatalf("%q %v %v", real, dir, err)
+	}
+	unix.Close(fd)
+}
+
+// TestSweepRemovesPinsOfGoneContainers: pins whose container runc no
+// longer knows go once they are older than a create can take.
+func TestSweepRemovesPinsOfGoneContainers(t *testing.T) {
+	dir := t.TempDir()
+	withPinRoot(t, dir)
+	must(t, os.MkdirAll(pinRoot, 0o700))
+	runc := filepath.Join(dir, "runc")
+	must(t, os.MkdirAll(filepath.Join(runc, "alive"), 0o700))
+	old := time.Now().Add(-time.Hour)
+	for _, id := range []string{"alive", "gone", "creating"} {
+		d := filepath.Join(pinRoot, id)
+		must(t, os.MkdirAll(filepath.Join(d, "0"), 0o700))
+		must(t, os.Symlink(filepath.Join(runc, id), filepath.Join(d, pinStateLink)))
+		if id != "creating" {
+			must(t, os.Chtimes(d, old, old))
+		}
+	}
+	sweepPins(time.Now())
+	for id, want := range map[string]bool{"alive": true, "gone": false, "creating": true} {
+		if _, err := os.Lstat(filepath.Join(pinRoot, id)); (err == nil) != want {
+			t.Errorf("pins of %s kept = %v, want %v", id, err == nil, want)
+		}
+	}
+}
+
+func writePolicy(t *testing.T, dir, body string) string {
+	p := filepath.Join(dir, "policy2.yaml")
+	must(t, os.WriteFile(p, []byte("apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\n"+body), 0o644))
+	return p
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
