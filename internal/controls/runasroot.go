@@ -25,7 +25,13 @@ func (RunAsRoot) Meta() Meta {
 
 func (RunAsRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	p := c.Process
-	if p == nil || c.Sandbox || p.UID != 0 || p.UserNamespace {
+	if p == nil || c.Sandbox || p.UID != 0 {
+		return nil
+	}
+	if p.UserNamespace {
+		if f := untrustedRoot(c, s); f != nil {
+			return []Finding{*f}
+		}
 		return nil
 	}
 	const problem = "runs as root in the node's user namespace"
@@ -40,4 +46,22 @@ func (RunAsRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding 
 		Rule:    "runAsRoot.mode", Source: s.RunAsRoot.Mode.Source, Verdict: Refuse,
 		Fix: "set runAsNonRoot/runAsUser to a non-zero uid, or hostUsers: false, or add an exception for this pod that sets runAsRoot.mode: off",
 	}}
+}
+
+// untrustedRoot refuses uid 0 in a user namespace that maps it onto the
+// node's privileged ids (a CRI client's userns_options can map container
+// root to host root): it is root on the node all the same. Remapping
+// would only join the same namespace again, so both actions refuse.
+func untrustedRoot(c *view.Container, s *policy.Controls) *Finding {
+	problem := userNamespaceProblem(c.Process, s)
+	if problem == "" {
+		return nil
+	}
+	return &Finding{
+		Control: "run-as-root", Field: "process.user.uid", Value: "0",
+		Problem: "runs as root in a user namespace that does not keep it off the node's root: " + problem,
+		Rule:    "runAsRoot.mode", Source: s.RunAsRoot.Mode.Source, Verdict: Refuse,
+		Fix: "map the pod's ids to host ids from userNamespaces.minHostID up (hostUsers: false lets kubelet pick them), " +
+			"or run as a non-zero uid, or add an exception for this pod that sets runAsRoot.mode: off",
+	}
 }

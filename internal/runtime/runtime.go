@@ -130,7 +130,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	}
 	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
-	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath})
+	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath, ReadIDMaps: view.ProcIDMaps})
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")
