@@ -23,7 +23,8 @@ func usernsOptions(hostID int) map[string]any {
 // guard that trusts any user namespace lets uid 0 run as the node's
 // root (it reads a root-only 0600 canary through an allowed volume).
 // Under runAsRoot enforce the container is refused, naming the mapping;
-// a pod whose ids start above userNamespaces.minHostID still runs.
+// under userNamespaces enforce the sandbox is; a pod whose ids start
+// above userNamespaces.minHostID still runs.
 func TestUserNamespaceRootToRootIsRefused(t *testing.T) {
 	eachVersion(t, func(t *testing.T, e *env, tag string) {
 		vol := e.path("userns-canary")
@@ -49,6 +50,20 @@ func TestUserNamespaceRootToRootIsRefused(t *testing.T) {
 			}
 		}
 		t.Logf("containerd %s: root-to-root user namespace refused: %s", e.version, err)
+
+		// Where a user namespace is required, the sandbox itself is
+		// refused: its namespace is containerd's pinned file, whose
+		// mappings the spec carries (runc checks they match).
+		sandbox := e.newPod("userns", "userns-root-sandbox-"+tag, false, usernsOptions(0))
+		defer sandbox.remove()
+		if sandbox.runErr == nil {
+			t.Fatalf("a pod sandbox mapping container root to host root runs where user namespaces are required")
+		}
+		for _, want := range []string{"user-namespaces", "linux.uidMappings maps container id 0 to host id 0 (65536 ids), and host id 0 is the node's root", "userNamespaces.minHostID"} {
+			if !strings.Contains(sandbox.runErr.Error(), want) {
+				t.Fatalf("sandbox refusal %q lacks %q", sandbox.runErr, want)
+			}
+		}
 
 		good := e.newPod("rootrefused", "userns-high-"+tag, false, usernsOptions(300000))
 		defer good.remove()

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -35,6 +36,15 @@ func readIDMappings(p *Process, spec *specs.Spec, read func(string) (uid, gid []
 		return
 	}
 	uid, gid, err := read(path)
+	if errors.Is(err, ErrNotProcPath) && len(p.UIDMappings) > 0 && len(p.GIDMappings) > 0 {
+		// containerd pins a pod's user namespace in a file of its own
+		// (.../sandboxes/<id>/pinned-namespaces/user) that no process
+		// holds yet, and writes the namespace's mappings beside the
+		// path. runc (1.2 and later) refuses a spec whose mappings differ
+		// from those of the namespace it joins, so the spec's are the
+		// namespace's.
+		return
+	}
 	if err != nil {
 		p.UIDMappings, p.GIDMappings = nil, nil
 		p.IDMapsUnknown = fmt.Sprintf("it joins the user namespace %s, whose id mappings cannot be read (%v)", path, err)
@@ -47,12 +57,16 @@ func readIDMappings(p *Process, spec *specs.Spec, read func(string) (uid, gid []
 // user namespace: through a process of the sandbox.
 var procNamespacePath = regexp.MustCompile(`^/proc/(\d+)(/task/\d+)?/ns/user$`)
 
+// ErrNotProcPath: the namespace path does not go through a process, so
+// its mappings cannot be read from /proc.
+var ErrNotProcPath = errors.New("not a /proc/<pid>/ns/user path")
+
 // ProcIDMaps reads the id mappings of the user namespace at nsPath from
 // the uid_map and gid_map of the process the path goes through.
 func ProcIDMaps(nsPath string) (uid, gid []specs.LinuxIDMapping, err error) {
 	m := procNamespacePath.FindStringSubmatch(nsPath)
 	if m == nil {
-		return nil, nil, fmt.Errorf("not a /proc/<pid>/ns/user path")
+		return nil, nil, ErrNotProcPath
 	}
 	dir := strings.TrimSuffix(nsPath, "/ns/user")
 	if uid, err = readIDMap(dir + "/uid_map"); err != nil {
