@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ import (
 // root; dropped capabilities). So the process gets what the container's
 // final spec (its bundle's config.json) has: no_new_privs when the
 // container has it, each capability set cut to the container's same set,
-// the container's AppArmor profile and SELinux label; and it is refused
+// the container's AppArmor profile, SELinux label, rlimits, OOM score and
+// scheduling; and it is refused
 // when it would run as another user, has a working directory that
 // escapes (CVE-2024-21626 came through exec too), or when the
 // container's spec cannot be read.
@@ -91,6 +93,13 @@ func confineExecProcess(p *specs.Process, ctr *specs.Process) bool {
 	}
 	if p.Capabilities != nil && narrowCapabilities(p.Capabilities, containerCapabilities(ctr)) {
 		changed = true
+	}
+	// Limits the container's process got (rlimits, OOM score, scheduling
+	// and I/O priority): raising them takes privileges the exec borrows
+	// from runc, not from the container.
+	if !reflect.DeepEqual(p.Rlimits, ctr.Rlimits) || !reflect.DeepEqual(p.OOMScoreAdj, ctr.OOMScoreAdj) ||
+		!reflect.DeepEqual(p.Scheduler, ctr.Scheduler) || !reflect.DeepEqual(p.IOPriority, ctr.IOPriority) {
+		p.Rlimits, p.OOMScoreAdj, p.Scheduler, p.IOPriority, changed = ctr.Rlimits, ctr.OOMScoreAdj, ctr.Scheduler, ctr.IOPriority, true
 	}
 	return changed
 }

@@ -26,10 +26,12 @@ func execContainer(t *testing.T) (root, dir string) {
 	must(os.MkdirAll(bundle, 0o755))
 	must(os.MkdirAll(filepath.Join(root, "c1"), 0o700))
 	chown := []string{"CAP_CHOWN"}
+	oomScore := 100
 	spec := specs.Spec{Process: &specs.Process{
 		Cwd: "/", User: specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{1000, 2000}}, NoNewPrivileges: true,
 		ApparmorProfile: "cri-containerd.apparmor.d", SelinuxLabel: "system_u:system_r:container_t:s0:c1,c2",
 		Capabilities: &specs.LinuxCapabilities{Bounding: chown, Effective: chown, Permitted: chown},
+		Rlimits:      []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}}, OOMScoreAdj: &oomScore,
 	}}
 	data, _ := json.Marshal(&spec)
 	must(os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600))
@@ -39,7 +41,7 @@ func execContainer(t *testing.T) (root, dir string) {
 
 // The process containerd hands runc for `kubectl exec`: built from the
 // container's spec as the client sent it, before the wrapper's rewrite.
-const clientProcess = `{"cwd":"/","args":["sh"],"user":{"uid":1000,"gid":1000,"additionalGids":[1000,2000]},
+const clientProcess = `{"cwd":"/","args":["sh"],"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"oomScoreAdj":100,"user":{"uid":1000,"gid":1000,"additionalGids":[1000,2000]},
 	"apparmorProfile":"cri-containerd.apparmor.d","selinuxLabel":"system_u:system_r:container_t:s0:c1,c2",
 	"capabilities":{"bounding":["CAP_CHOWN"],"effective":["CAP_CHOWN"],"permitted":["CAP_CHOWN"]}}`
 
@@ -61,6 +63,11 @@ func TestExecProcessGetsWhatTheContainerHas(t *testing.T) {
 		{name: "another AppArmor profile and SELinux label", edit: `{"apparmorProfile":"unconfined","selinuxLabel":"system_u:system_r:spc_t:s0"}`,
 			check: func(p *specs.Process) bool {
 				return p.ApparmorProfile == "cri-containerd.apparmor.d" && p.SelinuxLabel == "system_u:system_r:container_t:s0:c1,c2"
+			}},
+		{name: "raised rlimits, OOM score and scheduling", edit: `{"rlimits":[{"type":"RLIMIT_NOFILE","hard":1048576,"soft":1048576}],"oomScoreAdj":-1000,
+			"scheduler":{"policy":"SCHED_FIFO","priority":99}}`,
+			check: func(p *specs.Process) bool {
+				return len(p.Rlimits) == 1 && p.Rlimits[0].Hard == 1024 && *p.OOMScoreAdj == 100 && p.Scheduler == nil
 			}},
 		{name: "uid 0 in a container that runs as 1000", edit: `{"user":{"uid":0,"gid":1000}}`, refused: "exec-user: process.user.uid = 0"},
 		{name: "gid 0", edit: `{"user":{"uid":1000,"gid":0}}`, refused: "exec-user: process.user.gid = 0"},
