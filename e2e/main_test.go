@@ -61,6 +61,7 @@ var (
 	nridumpBin   string
 	hostileBin   string // a later NRI plugin that adjusts against the policy
 	sysprobeBin  string // e2e/tools/sysprobe, in the busybox image
+	suidprobeBin string // e2e/tools/suidprobe, setuid root in the busybox image
 	pauseImage   string
 	busyboxImage string
 	// k3sImages are the image tars for k3sImageNames.
@@ -197,8 +198,9 @@ func buildTools() error {
 	nridumpBin = filepath.Join(workDir, "nridump")
 	sysprobeBin = filepath.Join(workDir, "sysprobe")
 	hostileBin = filepath.Join(workDir, "hostile")
+	suidprobeBin = filepath.Join(workDir, "suidprobe")
 	builds := [][2]string{{pauseBin, "./e2e/tools/pause"}, {nridumpBin, "./e2e/tools/nridump"}, {sysprobeBin, "./e2e/tools/sysprobe"},
-		{hostileBin, "./e2e/tools/hostile"}}
+		{hostileBin, "./e2e/tools/hostile"}, {suidprobeBin, "./e2e/tools/suidprobe"}}
 	for _, b := range []struct {
 		bin *string
 		pkg string
@@ -217,7 +219,8 @@ func buildTools() error {
 			return fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
 		}
 	}
-	return nil
+	// setuid root, as mkimage copies it into the image.
+	return os.Chmod(suidprobeBin, 0o755|os.ModeSetuid)
 }
 
 // needsGuard: some mode in the run attaches nri-guard.
@@ -235,7 +238,7 @@ func buildImages() error {
 	pauseImage = filepath.Join(workDir, "pause.tar")
 	busyboxImage = filepath.Join(workDir, "busybox.tar")
 	bb := []string{"--ref", "localhost/e2e/busybox:1", "--out", busyboxImage,
-		"--file", "/bin/busybox:/bin/busybox", "--file", sysprobeBin + ":/bin/sysprobe", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
+		"--file", "/bin/busybox:/bin/busybox", "--file", sysprobeBin + ":/bin/sysprobe", "--file", suidprobeBin + ":/bin/suidprobe", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
 		"--file", filepath.Join(repoRoot, "e2e", "tools", "passwd") + ":/etc/passwd",
 		"--file", filepath.Join(repoRoot, "e2e", "tools", "group") + ":/etc/group",
 		"--user", "0:0", "--cmd", "/bin/sh"}

@@ -133,7 +133,10 @@ func TestRunAsRoot(t *testing.T) {
 		{name: "root refused when on", policy: on, c: withProcess(nil),
 			want: []string{"run-as-root: process.user.uid = 0: runs as root in the node's user namespace, by rule runAsRoot.mode (test.yaml:5)"}},
 		{name: "non-root passes", policy: on, c: withProcess(func(p *view.Process) { p.UID = 1000 })},
-		{name: "root in a user namespace passes", policy: on, c: withProcess(func(p *view.Process) { p.UserNamespace = true })},
+		{name: "root in a user namespace passes", policy: on, c: withProcess(func(p *view.Process) {
+			p.UserNamespace = true
+			p.UIDMappings, p.GIDMappings = kubeletRange, kubeletRange
+		})},
 		{name: "sandboxes are the runtime's", policy: on, c: func() *view.Container { c := withProcess(nil); c.Sandbox = true; return c }()},
 		{name: "remapped into a user namespace", policy: on + "  action: remap\n", c: withProcess(nil),
 			want:     []string{"run-as-root: process.user.uid = 0: runs as root in the node's user namespace (moved into a user namespace of the pod's own), by rule runAsRoot.action (test.yaml:6)"},

@@ -30,11 +30,17 @@ func (RunAsRoot) Meta() Meta {
 
 func (RunAsRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	p := c.Process
-	if p == nil || c.Sandbox || p.UserNamespace {
+	if p == nil || c.Sandbox {
 		return nil
 	}
 	field, problem, rule, fix := rootIdentity(p, &s.RunAsRoot)
 	if field == "" {
+		return nil
+	}
+	if p.UserNamespace {
+		if f := untrustedRoot(c, s, field, rule); f != nil {
+			return []Finding{*f}
+		}
 		return nil
 	}
 	if s.RunAsRoot.Action.Value == policy.RootRemap {
@@ -74,4 +80,27 @@ func rootIdentity(p *view.Process, s *policy.RunAsRoot) (field, problem, rule, f
 			"take 0 out of supplementalGroups and fsGroup (and the image's /etc/group entry of its user)" + orElse
 	}
 	return "", "", "", ""
+}
+
+// untrustedRoot refuses uid 0 in a user namespace that maps it onto the
+// node's privileged ids (a CRI client's userns_options can map container
+// root to host root): it is root on the node all the same. Remapping
+// would only join the same namespace again, so both actions refuse.
+// The same holds for the root group where runAsRoot.rootGroup counts it.
+func untrustedRoot(c *view.Container, s *policy.Controls, field, rule string) *Finding {
+	problem := userNamespaceProblem(c.Process, s)
+	if problem == "" {
+		return nil
+	}
+	source, who := s.RunAsRoot.Mode.Source, "runs as root"
+	if rule == "runAsRoot.rootGroup" {
+		source, who = s.RunAsRoot.RootGroup.Source, "runs with the root group"
+	}
+	return &Finding{
+		Control: "run-as-root", Field: field, Value: "0",
+		Problem: who + " in a user namespace that does not keep it off the node's root: " + problem,
+		Rule:    rule, Source: source, Verdict: Refuse,
+		Fix: "map the pod's ids to host ids from userNamespaces.minHostID up (hostUsers: false lets kubelet pick them), " +
+			"or run as a non-zero uid, or add an exception for this pod that sets runAsRoot.mode: off",
+	}
 }

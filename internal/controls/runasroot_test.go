@@ -24,7 +24,9 @@ func TestRunAsRootGroup(t *testing.T) {
 			want: []string{"process.user.uid = 0: runs as root in the node's user namespace, by rule runAsRoot.mode (test.yaml:5)"}},
 		{name: "non-root group passes", policy: refuse, c: user(1000, 1000, 1000, 2000)},
 		{name: "busybox as 1000 (gid 0) passes by default", policy: on, c: user(1000, 0, 0)},
-		{name: "gid 0 in a user namespace passes", policy: refuse, c: withProcess(func(p *view.Process) { p.UID, p.UserNamespace = 1000, true })},
+		{name: "gid 0 in a user namespace passes", policy: refuse, c: withProcess(func(p *view.Process) {
+			p.UID, p.UserNamespace, p.UIDMappings, p.GIDMappings = 1000, true, kubeletRange, kubeletRange
+		})},
 		{name: "gid 0 remapped", policy: refuse + "  action: remap\n", c: user(1000, 0),
 			want:     []string{"process.user.gid = 0: runs with the root group in the node's user namespace (moved into a user namespace of the pod's own), by rule runAsRoot.action (test.yaml:7)"},
 			verdicts: []Verdict{Rewrite}},

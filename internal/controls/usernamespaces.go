@@ -26,7 +26,7 @@ func (UserNamespaces) Meta() Meta {
 func (UserNamespaces) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 	un := &s.UserNamespaces
 	if !c.InHostNamespace("user") {
-		return nil
+		return untrustedNamespace(c, s)
 	}
 	switch un.Want.Value {
 	case policy.UserNSRequire:
@@ -64,4 +64,21 @@ func userNamespaceFinding(c *view.Container, control, problem, rule string, sour
 	f.Problem += " (moved into a user namespace of the pod's own)"
 	f.Verdict, f.Rewrite = Rewrite, &view.Rewrite{Kind: view.SetUserNamespace}
 	return f
+}
+
+// untrustedNamespace refuses, under either want, a user namespace that
+// maps the node's privileged ids: it is no better than the node's own.
+// NRI shows no id mappings (Process is nil there); the wrapper judges.
+func untrustedNamespace(c *view.Container, s *policy.Controls) []Finding {
+	problem := untrustedUserNamespace(c, s)
+	if problem == "" {
+		return nil
+	}
+	return []Finding{{
+		Control: "user-namespaces", Field: "linux.namespaces.user", Value: userNamespaceValue(c),
+		Problem: "its user namespace does not keep container root off the node's root: " + problem,
+		Rule:    "userNamespaces.minHostID", Source: s.UserNamespaces.MinHostID.Source, Verdict: Refuse,
+		Fix: "map the pod's ids to host ids from userNamespaces.minHostID up (hostUsers: false lets kubelet pick them), " +
+			"or add an exception for this pod that sets userNamespaces.mode: off",
+	}}
 }

@@ -50,11 +50,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("userNamespacePool.state must be an absolute path, got %q", c.State)
 	case c.Count == 0:
 		return errors.New("userNamespacePool.count must be at least 1")
+	case c.First < MinFirst:
+		// A pool that hands out the node's own ids (host root at worst)
+		// would make the wrapper's user namespaces root-to-root ones.
+		return fmt.Errorf("userNamespacePool.first must be at least %d (ids below belong to the node's own users), got %d", MinFirst, c.First)
 	case uint64(c.First)+uint64(c.Count)*RangeSize > 1<<32-1:
 		return fmt.Errorf("userNamespacePool: %d ranges of %d from %d pass the highest id 4294967294", c.Count, RangeSize, c.First)
 	}
 	return nil
 }
+
+// MinFirst is the lowest floor a pool may have: the first host id
+// kubelet hands out (policy.DefaultMinHostID).
+const MinFirst = 65536
 
 // Range is one pod's block of host ids: container id 0 is host id Start.
 type Range struct {

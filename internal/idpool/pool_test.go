@@ -201,6 +201,8 @@ func TestValidate(t *testing.T) {
 		{Config{State: "pool.json", First: 1 << 20, Count: 1}, "absolute"},
 		{Config{State: "/p", First: 1 << 20, Count: 0}, "at least 1"},
 		{Config{State: "/p", First: 0xFFFF0000, Count: 2}, "highest id"},
+		{Config{State: "/p", First: 0, Count: 2}, "first must be at least 65536"},
+		{Config{State: "/p", First: 65535, Count: 2}, "first must be at least 65536"},
 	} {
 		if err := tc.cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.cfg, err, tc.want)

@@ -52,6 +52,7 @@ func build(p *Pod, c *container, kind string, opt Options) *Container {
 	spec.Process.SelinuxLabel = seLinux(psc, sc, priv)
 	spec.Mounts = append(defaultMounts(priv), containerMounts(p, c, out)...)
 	spec.Linux.Namespaces = containerNamespaces(&p.Spec)
+	setUserNamespaceIDs(&p.Spec, spec.Linux)
 	if !priv && sc.ProcMount != "Unmasked" {
 		spec.Linux.MaskedPaths = slices.Clone(kubeletMaskedPaths)
 		spec.Linux.ReadonlyPaths = slices.Clone(controls.DefaultReadonlyPaths)
@@ -81,6 +82,7 @@ func sandbox(p *Pod) *Container {
 	}
 	spec.Mounts = defaultMounts(false)
 	spec.Linux.Namespaces = sandboxNamespaces(&p.Spec)
+	setUserNamespaceIDs(&p.Spec, spec.Linux)
 	spec.Linux.MaskedPaths = slices.Clone(controls.DefaultMaskedPaths)
 	spec.Linux.ReadonlyPaths = slices.Clone(controls.DefaultReadonlyPaths)
 	spec.Linux.Seccomp = out.seccomp(psc.SeccompProfile, nil, false, Options{})

@@ -76,9 +76,20 @@ func defaults() Document {
 			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse), RootGroup: set(Allow)},
-			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
+			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire), MinHostID: set(DefaultMinHostID)},
 			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
 			RuntimeHandlers: RuntimeHandlers{Guarded: set(DefaultGuardedHandlers), Isolated: set([]RuntimeHandler{})},
 		},
 	}
 }
+
+// DefaultMinHostID is the lowest host id a user namespace may map: ids
+// 0-65535 belong to the node's own users and files. kubelet allocates a
+// pod's ids above that range by default ("By default, the kubelet
+// assigns pods UIDs/GIDs above the range 0-65535, based on the
+// assumption that the host's files and processes use UIDs/GIDs within
+// this range", kubernetes.io/docs/concepts/workloads/pods/user-namespaces),
+// in blocks of 65536 (pkg/kubelet/userns). containerd allocates nothing:
+// it passes the mappings a CRI client sends in userns_options as they
+// are, container root to host root included.
+const DefaultMinHostID HostID = 65536

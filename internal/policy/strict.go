@@ -75,7 +75,7 @@ func (w *schemaWalk) walk(n *yaml.Node, t reflect.Type, path string) {
 		w.walkSlice(n, t, path)
 	case reflect.Map:
 		w.walkMap(n, t, path)
-	case reflect.String:
+	case reflect.String, reflect.Uint32: // a Uint32 type checks its text itself (checked)
 		w.walkString(n, t, path)
 	default:
 		w.fail(n, path, "internal error: no schema for %s", t)

@@ -201,6 +201,12 @@ type UserNamespaces struct {
 	// Want is what enforce asks of a pod: "require" refuses a pod in the
 	// node's user namespace, "enable" gives it one.
 	Want Setting[UserNSWant] `yaml:"want"`
+	// MinHostID is the lowest host id a user namespace may map for it to
+	// count as one (runAsRoot, require, the Standard's "root only in a
+	// user namespace"): below it are the node's own users, and host id 0
+	// never counts. It applies in every mode, as a user namespace is
+	// trusted wherever it is found.
+	MinHostID Setting[HostID] `yaml:"minHostID"`
 }
 
 // HostPathVolumes refuses every bind mount of a host path that is not the

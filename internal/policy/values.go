@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -121,6 +122,16 @@ const (
 )
 
 func (UserNSWant) allowed() []string { return []string{"require", "enable"} }
+
+// HostID is a user or group id of the node.
+type HostID uint32
+
+func (HostID) check(s string) error {
+	if _, err := strconv.ParseUint(s, 10, 32); err != nil {
+		return fmt.Errorf("want a host id, a whole number from 0 to 4294967295, got %q", s)
+	}
+	return nil
+}
 
 // RootAction is what enforce does with a process that runs as uid 0 in
 // the node's user namespace.

@@ -147,7 +147,7 @@ func guardCreate(cfg Config, inv invocation) string {
 		return "nri-guard-runc: refused: " + oneLine(err.Error())
 	}
 	defer srcs.close()
-	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath})
+	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath, ReadIDMaps: view.ProcIDMaps})
 	c.Pod.RuntimeHandler = cfg.Handler // the spec does not say; the name containerd ran this wrapper under does (handlers.go)
 	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
 	if fallback != "" {

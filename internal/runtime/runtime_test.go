@@ -210,7 +210,8 @@ func TestExecCannotRegainDroppedCapabilities(t *testing.T) {
 	f := newFixture(t)
 	f.writeSpec(t, appSpec("default")) // the bundle as create left it
 	spec := f.readSpec(t)
-	spec.Process.Capabilities.Bounding = []string{"CAP_CHOWN"}
+	chown := []string{"CAP_CHOWN"}
+	spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: chown, Effective: chown, Permitted: chown}
 	f.writeSpec(t, spec)
 	root := filepath.Join(f.dir, "runc-root")
 	os.MkdirAll(filepath.Join(root, "c1"), 0o700)

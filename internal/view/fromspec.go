@@ -26,6 +26,9 @@ type SpecSource struct {
 	// ResolveSubPath traces kubelet's subPath binds to the host path they
 	// show (subpath.HostPath); nil marks them unresolved.
 	ResolveSubPath func(string) (string, error)
+	// ReadIDMaps reads the id mappings of a user namespace joined by path
+	// (ProcIDMaps); nil: the spec's own mappings are taken.
+	ReadIDMaps func(nsPath string) (uid, gid []specs.LinuxIDMapping, err error)
 }
 
 // FromSpec builds the view of a container from its OCI runtime spec. Pod
@@ -54,6 +57,7 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 	c.Hooks = hooksFromSpec(spec.Hooks)
 	c.Sandbox = a[AnnotationContainerType] == "sandbox"
 	c.Process = processFromSpec(spec)
+	readIDMappings(c.Process, spec, src.ReadIDMaps)
 	lnx := spec.Linux
 	if lnx == nil {
 		// No linux section: no namespaces of its own, no filter.

@@ -108,6 +108,7 @@ func (c *Container) Apply(r Rewrite) {
 		c.Namespaces = append(deleteWhere(c.Namespaces, func(ns Namespace) bool { return ns.Type == "user" }), Namespace{Type: "user"})
 		if c.Process != nil {
 			c.Process.UserNamespace = true
+			c.Process.UserNamespaceGiven = true
 		}
 	case DropCapability, SetRootReadonly, SetNoNewPrivileges, AddMaskedPaths:
 		if c.Process != nil {

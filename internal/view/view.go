@@ -56,6 +56,15 @@ type Process struct {
 	// UserNamespace: the container has a user namespace of its own, so
 	// uid 0 inside is not root on the node.
 	UserNamespace bool
+	// UIDMappings and GIDMappings are the user namespace's id mappings:
+	// the spec's, or for a namespace joined by path the ones the kernel
+	// shows for it. IDMapsUnknown says why they could not be read. A user
+	// namespace counts only as UserNamespaceProblem says (idmaps.go).
+	UIDMappings, GIDMappings []specs.LinuxIDMapping
+	IDMapsUnknown            string
+	// UserNamespaceGiven: the wrapper gives the container a user
+	// namespace with ids from its own pool (a rewrite applied to the view).
+	UserNamespaceGiven bool
 	// AppArmorProfile and SELinuxLabel are the LSM settings, "" if unset.
 	AppArmorProfile string
 	SELinuxLabel    string

@@ -189,7 +189,7 @@ func layer(o *options) ([]byte, error) {
 		if err := mkdirs(dst); err != nil {
 			return nil, err
 		}
-		if err := addFile(tw, strings.TrimPrefix(dst, "/"), data, int64(fi.Mode().Perm())); err != nil {
+		if err := addFile(tw, strings.TrimPrefix(dst, "/"), data, fileMode(fi.Mode())); err != nil {
 			return nil, err
 		}
 	}
@@ -217,4 +217,17 @@ func addFile(tw *tar.Writer, name string, data []byte, mode int64) error {
 	}
 	_, err := tw.Write(data)
 	return err
+}
+
+// fileMode is the tar mode of a host file: its permissions and its
+// setuid and setgid bits (the e2e image has a setuid-root probe).
+func fileMode(m os.FileMode) int64 {
+	mode := int64(m.Perm())
+	if m&os.ModeSetuid != 0 {
+		mode |= 0o4000
+	}
+	if m&os.ModeSetgid != 0 {
+		mode |= 0o2000
+	}
+	return mode
 }
