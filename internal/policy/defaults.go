@@ -70,6 +70,7 @@ func defaults() Document {
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire)},
 			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
+			Images:          Images{SystemRegistries: set([]Registry{DockerHub})},
 		},
 	}
 }

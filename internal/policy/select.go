@@ -9,6 +9,13 @@ type Workload struct {
 	Container string
 	Image     string
 	Labels    map[string]string
+	// Args is the process's command line (OCI process.args); nil when the
+	// source does not show it, and then no args selector matches.
+	Args []string
+	// ArgsFromImage is set by the offline check of a manifest: Args holds
+	// only what the manifest says (its args, no command), and the image's
+	// entrypoint, which check cannot see, comes first.
+	ArgsFromImage bool
 }
 
 // For returns the settings that apply to w and the exception they come
@@ -16,8 +23,9 @@ type Workload struct {
 // exception wins; among equally specific ones, the one merged last.
 func (p *Policy) For(w Workload) (*Controls, *CompiledException) {
 	var best *CompiledException
+	ref := p.workloadRef(w)
 	for _, e := range p.Exceptions {
-		if !e.Match.Matches(w) {
+		if !e.Match.matches(w, ref) {
 			continue
 		}
 		if best == nil || e.Specificity >= best.Specificity {
@@ -33,18 +41,43 @@ func (p *Policy) For(w Workload) (*Controls, *CompiledException) {
 // Matching lists every exception that selects w, for explanations.
 func (p *Policy) Matching(w Workload) []*CompiledException {
 	var out []*CompiledException
+	ref := p.workloadRef(w)
 	for _, e := range p.Exceptions {
-		if e.Match.Matches(w) {
+		if e.Match.matches(w, ref) {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// Matches reports whether every given selector matches w.
-func (m *Match) Matches(w Workload) bool {
+// SystemRegistries are the registries an image pattern without one names.
+func (p *Policy) SystemRegistries() []string {
+	return Registries(p.Controls.Images.SystemRegistries.Value)
+}
+
+// workloadRef parses the workload's image once for all exceptions; an
+// image that does not parse (or is unknown) matches no image selector.
+func (p *Policy) workloadRef(w Workload) imageRef {
+	r, err := ParseReference(w.Image)
+	return imageRef{ref: r, ok: w.Image != "" && err == nil, registries: p.SystemRegistries()}
+}
+
+type imageRef struct {
+	ref        Reference
+	ok         bool
+	registries []string
+}
+
+// Matches reports whether every given selector matches w, with the
+// system registries given standing in for a pattern's unnamed registry.
+func (m *Match) Matches(w Workload, systemRegistries []string) bool {
+	r, err := ParseReference(w.Image)
+	return m.matches(w, imageRef{ref: r, ok: w.Image != "" && err == nil, registries: systemRegistries})
+}
+
+func (m *Match) matches(w Workload, img imageRef) bool {
 	if !anyGlob(m.Namespaces, w.Namespace) || !anyGlob(m.Pods, w.Pod) ||
-		!anyGlob(m.Containers, w.Container) || !anyGlob(m.Images, w.Image) {
+		!anyGlob(m.Containers, w.Container) || !m.matchesImage(img) || !m.MatchesArgs(w.Args, w.ArgsFromImage) {
 		return false
 	}
 	for key, want := range m.Labels {
@@ -56,9 +89,65 @@ func (m *Match) Matches(w Workload) bool {
 	return true
 }
 
+func (m *Match) matchesImage(img imageRef) bool {
+	if len(m.Images) == 0 {
+		return true
+	}
+	if !img.ok {
+		return false
+	}
+	for _, p := range m.Images {
+		if p.MatchReference(img.ref, img.registries) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchesArgs reports whether the command line matches one of the args
+// selector's lists (true when there is no args selector). With
+// fromImage, args are the manifest's alone: they must match the end of a
+// list, whose first element stands for the image's entrypoint; no args at
+// all then say nothing, and match.
+func (m *Match) MatchesArgs(args []string, fromImage bool) bool {
+	if len(m.Args) == 0 {
+		return true
+	}
+	if args == nil && !fromImage {
+		return false
+	}
+	for _, want := range m.Args {
+		if argsMatch(want, args, fromImage) {
+			return true
+		}
+	}
+	return false
+}
+
+func argsMatch(want []Glob, args []string, fromImage bool) bool {
+	if fromImage {
+		if len(args) == 0 {
+			return true
+		}
+		if len(args) >= len(want) {
+			return false
+		}
+		want = want[len(want)-len(args):]
+	}
+	if len(want) != len(args) {
+		return false
+	}
+	for i, g := range want {
+		if !g.Match(args[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // anyGlob is true for an empty selector (it does not constrain) and
 // otherwise when one pattern matches. An unknown value ("") matches no
-// pattern, so an image selector never matches a container whose image the
+// pattern, so a selector never matches a container whose value the
 // runtime did not report.
 func anyGlob(globs []Glob, s string) bool {
 	if len(globs) == 0 {
@@ -79,8 +168,8 @@ func anyGlob(globs []Glob, s string) bool {
 // one container of one pod beats one for a whole namespace.
 func (m *Match) specificity() int {
 	n := len(m.Labels)
-	for _, l := range [][]Glob{m.Namespaces, m.Pods, m.Containers, m.Images} {
-		if len(l) > 0 {
+	for _, l := range []int{len(m.Namespaces), len(m.Pods), len(m.Containers), len(m.Images), len(m.Args)} {
+		if l > 0 {
 			n++
 		}
 	}

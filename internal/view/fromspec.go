@@ -54,6 +54,9 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 	c.Hooks = hooksFromSpec(spec.Hooks)
 	c.Sandbox = a[AnnotationContainerType] == "sandbox"
 	c.Process = processFromSpec(spec)
+	if spec.Process != nil {
+		c.Args = slices.Clone(spec.Process.Args)
+	}
 	lnx := spec.Linux
 	if lnx == nil {
 		// No linux section: no namespaces of its own, no filter.
