@@ -138,12 +138,16 @@ func checkRegistry(r string) error {
 		}
 		return nil
 	}
-	for _, label := range strings.Split(host, ".") {
+	for rest := host; ; {
+		label, tail, more := strings.Cut(rest, ".")
 		if !isHostLabel(label) {
 			return fmt.Errorf("registry %q: %q is not a host name part (letters, digits and inner dashes)", r, label)
 		}
+		if !more {
+			return nil
+		}
+		rest = tail
 	}
-	return nil
 }
 
 // cutPort splits host:port; an IPv6 host is in brackets.
@@ -171,12 +175,16 @@ func checkRepository(repo string) error {
 	if repo == "" {
 		return errors.New("no repository")
 	}
-	for _, comp := range strings.Split(repo, "/") {
+	for rest := repo; ; {
+		comp, tail, more := strings.Cut(rest, "/")
 		if !isPathComponent(comp) {
 			return fmt.Errorf("repository %q: %q is not a path component (lower case letters and digits, joined by '.', '_', '__' or dashes)", repo, comp)
 		}
+		if !more {
+			return nil
+		}
+		rest = tail
 	}
-	return nil
 }
 
 // isPathComponent: [a-z0-9]+ separated by ".", "_", "__" or runs of "-".
@@ -274,11 +282,12 @@ func (p ImagePattern) MatchReference(r Reference, systemRegistries []string) boo
 
 // imagePattern is an ImagePattern split into its parts.
 type imagePattern struct {
-	all      bool     // the pattern "*"
-	registry string   // "" for the system registries, "*" for any
-	repo     []string // one glob per path component
-	tag      string   // "" for any
-	digest   string   // "" for any
+	all      bool   // the pattern "*"
+	registry string // "" for the system registries, "*" for any
+	anyName  bool   // the name is "*": every registry and repository
+	repo     string // path components, each a glob of its own
+	tag      string // "" for any
+	digest   string // "" for any
 }
 
 func compileImagePattern(s string) (imagePattern, error) {
@@ -306,6 +315,11 @@ func compileImagePattern(s string) (imagePattern, error) {
 	}
 	// Unlike a reference's, a pattern's first component is not a
 	// registry for being upper case: that is a typo that never matches.
+	if name == "*" {
+		// "*:latest", "*@sha256:...": the tag or digest in any image
+		p.anyName = true
+		return p, nil
+	}
 	registry, repo := "", name
 	if first, rest, ok := strings.Cut(name, "/"); ok && (first == "*" || strings.ContainsAny(first, ".:") || first == "localhost") {
 		registry, repo = first, rest
@@ -320,39 +334,61 @@ func compileImagePattern(s string) (imagePattern, error) {
 	if repo == "" {
 		return p, fmt.Errorf("image pattern %q names no repository", s)
 	}
-	p.repo = strings.Split(repo, "/")
-	for _, comp := range p.repo {
+	p.repo = repo
+	for rest := repo; ; {
+		comp, tail, more := strings.Cut(rest, "/")
 		if err := checkComponentPattern(comp); err != nil {
 			return p, fmt.Errorf("image pattern %q: %w", s, err)
 		}
+		if !more {
+			break
+		}
+		rest = tail
 	}
 	return p, nil
+}
+
+// compileImagePatterns compiles a selector's patterns. One that does
+// not compile becomes a pattern that matches nothing (never the pattern
+// "*"): the loader refuses such patterns before this runs.
+func compileImagePatterns(list []ImagePattern) []imagePattern {
+	out := make([]imagePattern, len(list))
+	for i, s := range list {
+		c, err := compileImagePattern(string(s))
+		if err != nil {
+			c = imagePattern{registry: "\x00"}
+		}
+		out[i] = c
+	}
+	return out
 }
 
 func (p imagePattern) match(r Reference, systemRegistries []string) bool {
 	if p.all {
 		return true
 	}
-	if !p.matchRegistry(r.Registry, systemRegistries) {
+	if !p.anyName && !p.matchName(r, systemRegistries) {
 		return false
-	}
-	repo := p.repo
-	if len(repo) == 1 && r.Registry == DockerHub {
-		repo = []string{"library", repo[0]}
-	}
-	comps := strings.Split(r.Repository, "/")
-	if len(comps) != len(repo) {
-		return false
-	}
-	for i, g := range repo {
-		if !globMatch(g, comps[i]) {
-			return false
-		}
 	}
 	if p.tag != "" && (r.Tag == "" || !globMatch(p.tag, r.Tag)) {
 		return false
 	}
 	return p.digest == "" || (r.Digest != "" && matchParts(p.digest, r.Digest, ":"))
+}
+
+func (p imagePattern) matchName(r Reference, systemRegistries []string) bool {
+	if !p.matchRegistry(r.Registry, systemRegistries) {
+		return false
+	}
+	repo := r.Repository
+	if r.Registry == DockerHub && !strings.Contains(p.repo, "/") {
+		// an official image: "busybox" is library/busybox
+		var ok bool
+		if repo, ok = strings.CutPrefix(repo, "library/"); !ok {
+			return false
+		}
+	}
+	return matchParts(p.repo, repo, "/")
 }
 
 func (p imagePattern) matchRegistry(have string, systemRegistries []string) bool {
@@ -365,18 +401,20 @@ func (p imagePattern) matchRegistry(have string, systemRegistries []string) bool
 	return matchParts(p.registry, have, ":")
 }
 
-// matchParts matches a glob part by part, so no wildcard spans sep.
+// matchParts matches a glob part by part, so no wildcard spans sep; the
+// two must have as many parts.
 func matchParts(pattern, s, sep string) bool {
-	ps, ss := strings.Split(pattern, sep), strings.Split(s, sep)
-	if len(ps) != len(ss) {
-		return false
-	}
-	for i := range ps {
-		if !globMatch(ps[i], ss[i]) {
+	for {
+		pp, prest, pmore := strings.Cut(pattern, sep)
+		sp, srest, smore := strings.Cut(s, sep)
+		if pmore != smore || !globMatch(pp, sp) {
 			return false
 		}
+		if !pmore {
+			return true
+		}
+		pattern, s = prest, srest
 	}
-	return true
 }
 
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }

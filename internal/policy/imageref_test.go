@@ -101,6 +101,10 @@ func TestImagePatternMatch(t *testing.T) {
 		{"registry.example.com:*/x/y", "registry.example.com:5000/x/y:1", hub, true},
 		{"localhost/e2e/*:1", "localhost/e2e/busybox:1", hub, true},
 		{"*", "anything.example/x:1", nil, true},
+		{"*:latest", "ghcr.io/a/b/c", nil, true},
+		{"*:latest", "busybox:1", hub, false},
+		{"*@" + digestA, "x.io/a@" + digestA, nil, true},
+		{"*@" + digestA, "x.io/a:1", nil, false},
 		// Digests: wanted only when the pattern names one.
 		{"busybox@" + digestA, "busybox@" + digestA, hub, true},
 		{"busybox@" + digestA, "busybox:1.36", hub, false},

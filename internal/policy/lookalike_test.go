@@ -164,6 +164,12 @@ exceptions:
   - name: harmless
     match: {pods: ["svclb-*"]}
     controls: {sysctls: {allow: [net.ipv4.ip_forward]}}
+  - name: labels
+    match: {labels: {app: x}}
+    controls: {runAsRoot: {mode: "off"}}
+  - name: ns-glob
+    match: {namespaces: ["kube-*"], args: [[x]]}
+    controls: {hostMounts: {allow: [/data]}}
 `)})
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +180,9 @@ exceptions:
 		`exception "old-style" (p.yaml:7) grants capabilities but pins neither match.args nor an image digest`,
 		`exception "any-registry" (p.yaml:10) match.images: "*/x/y" matches every registry`,
 		`images.deny (p.yaml:5): "*evil*" names no registry and starts with "*"`,
+		`exception "labels" (p.yaml:19) grants root (runAsRoot.mode: off) in every namespace`,
+		`exception "labels" (p.yaml:19) grants root (runAsRoot.mode: off) by pod labels, which the pod's author sets`,
+		`exception "ns-glob" (p.yaml:22) grants host paths to namespaces matching "kube-*"`,
 		`images.deny (p.yaml:5): "bad/*" names no registry, so it denies only under the system registries [docker.io]; write "*/bad/*"`,
 	} {
 		if !strings.Contains(got, want) {

@@ -25,7 +25,7 @@ func (p *Policy) For(w Workload) (*Controls, *CompiledException) {
 	var best *CompiledException
 	ref := p.workloadRef(w)
 	for _, e := range p.Exceptions {
-		if !e.Match.matches(w, ref) {
+		if !e.matches(w, ref) {
 			continue
 		}
 		if best == nil || e.Specificity >= best.Specificity {
@@ -43,7 +43,7 @@ func (p *Policy) Matching(w Workload) []*CompiledException {
 	var out []*CompiledException
 	ref := p.workloadRef(w)
 	for _, e := range p.Exceptions {
-		if e.Match.matches(w, ref) {
+		if e.matches(w, ref) {
 			out = append(out, e)
 		}
 	}
@@ -51,33 +51,42 @@ func (p *Policy) Matching(w Workload) []*CompiledException {
 }
 
 // SystemRegistries are the registries an image pattern without one names.
-func (p *Policy) SystemRegistries() []string {
-	return Registries(p.Controls.Images.SystemRegistries.Value)
-}
+func (p *Policy) SystemRegistries() []string { return p.systemRegistries }
 
 // workloadRef parses the workload's image once for all exceptions; an
 // image that does not parse (or is unknown) matches no image selector.
 func (p *Policy) workloadRef(w Workload) imageRef {
-	r, err := ParseReference(w.Image)
-	return imageRef{ref: r, ok: w.Image != "" && err == nil, registries: p.SystemRegistries()}
+	return newImageRef(w.Image, p.systemRegistries)
 }
 
+// imageRef is a workload's image, parsed once for every pattern.
 type imageRef struct {
 	ref        Reference
 	ok         bool
 	registries []string
 }
 
+func newImageRef(image string, registries []string) imageRef {
+	r, err := ParseReference(image)
+	if image == "" || err != nil {
+		return imageRef{registries: registries}
+	}
+	return imageRef{ref: r, ok: true, registries: registries}
+}
+
 // Matches reports whether every given selector matches w, with the
 // system registries given standing in for a pattern's unnamed registry.
 func (m *Match) Matches(w Workload, systemRegistries []string) bool {
-	r, err := ParseReference(w.Image)
-	return m.matches(w, imageRef{ref: r, ok: w.Image != "" && err == nil, registries: systemRegistries})
+	return m.matches(w, newImageRef(w.Image, systemRegistries), compileImagePatterns(m.Images))
 }
 
-func (m *Match) matches(w Workload, img imageRef) bool {
+func (e *CompiledException) matches(w Workload, img imageRef) bool {
+	return e.Match.matches(w, img, e.images)
+}
+
+func (m *Match) matches(w Workload, img imageRef, images []imagePattern) bool {
 	if !anyGlob(m.Namespaces, w.Namespace) || !anyGlob(m.Pods, w.Pod) ||
-		!anyGlob(m.Containers, w.Container) || !m.matchesImage(img) || !m.MatchesArgs(w.Args, w.ArgsFromImage) {
+		!anyGlob(m.Containers, w.Container) || !matchesImage(images, img) || !m.MatchesArgs(w.Args, w.ArgsFromImage) {
 		return false
 	}
 	for key, want := range m.Labels {
@@ -89,15 +98,18 @@ func (m *Match) matches(w Workload, img imageRef) bool {
 	return true
 }
 
-func (m *Match) matchesImage(img imageRef) bool {
-	if len(m.Images) == 0 {
+// matchesImage is true for no image selector, else when a pattern
+// matches a known image. A pattern that did not compile was refused at
+// load; compileImagePatterns leaves it out, so it matches nothing.
+func matchesImage(images []imagePattern, img imageRef) bool {
+	if len(images) == 0 {
 		return true
 	}
 	if !img.ok {
 		return false
 	}
-	for _, p := range m.Images {
-		if p.MatchReference(img.ref, img.registries) {
+	for _, p := range images {
+		if p.match(img.ref, img.registries) {
 			return true
 		}
 	}

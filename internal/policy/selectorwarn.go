@@ -16,8 +16,23 @@ func (p *Policy) SelectorWarnings() []string {
 		for _, pat := range e.Match.Images {
 			out = append(out, patternWarnings(where+" match.images", pat, regs, true)...)
 		}
-		if grants := e.grants(); grants != "" && !e.Match.pinsProgram() {
+		grants := e.grants()
+		if grants == "" {
+			continue
+		}
+		if !e.Match.pinsProgram() {
 			out = append(out, fmt.Sprintf("%s grants %s but pins neither match.args nor an image digest: any pod its other selectors match (a pod or container name is any pod author's choice) gets it", where, grants))
+		}
+		if len(e.Match.Namespaces) == 0 {
+			out = append(out, fmt.Sprintf("%s grants %s in every namespace: whoever may create pods anywhere can claim it; add match.namespaces", where, grants))
+		}
+		for _, ns := range e.Match.Namespaces {
+			if hasWildcard(string(ns)) {
+				out = append(out, fmt.Sprintf("%s grants %s to namespaces matching %q, also to one created later by whoever may create namespaces; name them", where, grants, ns))
+			}
+		}
+		if len(e.Match.Labels) > 0 && len(e.Match.Images) == 0 && len(e.Match.Args) == 0 {
+			out = append(out, fmt.Sprintf("%s grants %s by pod labels, which the pod's author sets", where, grants))
 		}
 	}
 	for _, pat := range p.Controls.Images.Deny.Value {
@@ -31,14 +46,14 @@ func (p *Policy) SelectorWarnings() []string {
 
 func patternWarnings(where string, pat ImagePattern, regs string, grants bool) []string {
 	c, err := compileImagePattern(string(pat))
-	if err != nil || c.all {
+	if err != nil || c.all || c.anyName {
 		return nil
 	}
 	var out []string
 	switch {
 	case c.registry == "*" && grants:
 		out = append(out, fmt.Sprintf("%s: %q matches every registry, so anyone who can push an image to some registry can claim it; name the registry, or leave it out for the system registries [%s]", where, pat, regs))
-	case c.registry == "" && strings.HasPrefix(c.repo[0], "*"):
+	case c.registry == "" && strings.HasPrefix(c.repo, "*"):
 		out = append(out, fmt.Sprintf("%s: %q names no registry and starts with \"*\", which no longer spans \"/\": it matches only under the system registries [%s] (images.systemRegistries), never a registry of its own; write \"*/%s\" for every registry", where, pat, regs, strings.TrimLeft(string(pat), "*/")))
 	case c.registry == "" && !grants:
 		out = append(out, fmt.Sprintf("%s: %q names no registry, so it denies only under the system registries [%s]; write \"*/%s\" to deny it from every registry", where, pat, regs, pat))
