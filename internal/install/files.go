@@ -47,12 +47,16 @@ func planFiles(o *Options, n Node) ([]file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the runtime wrapper to install (expected next to nri-guard): %w", err)
 	}
+	registry, err := systemDefaultRegistry(o.Root)
+	if err != nil {
+		return nil, err
+	}
 	files := []file{
 		{path: guardBin, data: guard, mode: 0o755, binary: true},
 		{path: wrapperBin, data: wrapper, mode: 0o755, binary: true},
 		{path: pluginBin, data: guard, mode: 0o755, binary: true},
 		{path: pluginConf, data: []byte(pluginConfText()), mode: 0o644},
-		{path: policyFile, data: []byte(policyText(o.Mode)), mode: 0o644, foreign: keep,
+		{path: policyFile, data: []byte(policyText(o.Mode) + systemRegistriesText(registry)), mode: 0o644, foreign: keep,
 			why: "the node's policy is kept; --mode is not applied to it (set defaultMode there yourself)"},
 		// An admin's own runc, or pool settings: a changed pool state
 		// written over would point the wrapper at an empty pool while
