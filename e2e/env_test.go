@@ -370,6 +370,8 @@ var k3sImageNames = []string{
 	"docker.io/rancher/mirrored-library-busybox:e2e",
 	"docker.io/rancher/mirrored-metrics-server:e2e",
 	"docker.io/rancher/mirrored-library-traefik:e2e",
+	// a look-alike: K3s's repository path under another registry
+	"evil.example/x/rancher/mirrored-coredns-coredns:1",
 }
 
 // waitGuarded waits until creations pass through the guard: a probe

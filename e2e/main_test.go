@@ -248,12 +248,16 @@ func buildImages() error {
 	pause := []string{"--ref", "localhost/e2e/pause:1", "--out", pauseImage,
 		"--file", pauseBin + ":/pause", "--entrypoint", "/pause", "--user", "65534:65534"}
 	images := [][]string{pause, bb}
+	standin := filepath.Join(repoRoot, "e2e", "tools", "standin")
 	for _, ref := range k3sImageNames {
 		tar := filepath.Join(workDir, strings.NewReplacer("/", "_", ":", "_").Replace(ref)+".tar")
 		k3sImages = append(k3sImages, tar)
 		// Later flags win; the environment variable makes the image's
 		// digest its own.
-		images = append(images, append(slices.Clone(bb), "--ref", ref, "--out", tar, "--env", "E2E_IMAGE="+ref))
+		images = append(images, append(slices.Clone(bb), "--ref", ref, "--out", tar, "--env", "E2E_IMAGE="+ref,
+			// the programs under the command lines the k3s-system preset pins
+			"--dir", "/usr", "--dir", "/usr/bin", "--dir", "/script", "--file", standin+":/coredns",
+			"--file", standin+":/usr/bin/entry", "--file", standin+":/script/setup", "--file", standin+":/script/teardown"))
 	}
 	for _, args := range images {
 		cmd := exec.Command("go", append([]string{"run", "./e2e/tools/mkimage"}, args...)...)

@@ -19,6 +19,8 @@ func runPolicyShow(args []string, stdout, stderr io.Writer) int {
 	pf.register(fs)
 	wf.register(fs)
 	forWorkload := fs.String("for", "", "explain the settings for NAMESPACE/POD[/CONTAINER]")
+	var cmdline argFlags
+	fs.Var(&cmdline, "arg", "with --for: one argument of the process's command line, entrypoint first (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -36,7 +38,7 @@ func runPolicyShow(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nri-guard: --for wants NAMESPACE/POD[/CONTAINER]")
 		return exitUsage
 	}
-	wl := policy.Workload{Namespace: parts[0], Pod: parts[1], Image: wf.image, Labels: wf.labels}
+	wl := policy.Workload{Namespace: parts[0], Pod: parts[1], Image: wf.image, Labels: wf.labels, Args: cmdline}
 	if len(parts) == 3 {
 		wl.Container = parts[2]
 	}
@@ -44,3 +46,9 @@ func runPolicyShow(args []string, stdout, stderr io.Writer) int {
 	pol.Explain(stdout, wl)
 	return exitOK
 }
+
+// argFlags collects a command line, one flag per argument.
+type argFlags []string
+
+func (a *argFlags) String() string     { return strings.Join(*a, " ") }
+func (a *argFlags) Set(s string) error { *a = append(*a, s); return nil }

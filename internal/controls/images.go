@@ -5,8 +5,11 @@ import (
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
-// Images allows and denies images by reference glob, e.g.
-// "docker.io/library/*" or "*/evil/*". Deny wins over allow.
+// Images allows and denies images by reference pattern, e.g.
+// "docker.io/library/*" or "*/evil/*" (policy.ImagePattern: registry,
+// repository, tag and digest matched part by part). Deny wins over allow.
+// An image reference that does not parse is refused whenever a rule
+// exists: nobody can say which rule it would meet.
 type Images struct{}
 
 func (Images) Meta() Meta {
@@ -25,6 +28,8 @@ func (Images) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 		return nil
 	}
 	f := Finding{Control: "images", Field: "image", Value: c.Image, Verdict: Refuse}
+	regs := policy.Registries(im.SystemRegistries.Value)
+	ref, parseErr := policy.ParseReference(c.Image)
 	switch {
 	case c.Image == "":
 		// Fail closed: a rule about images cannot be honoured blind.
@@ -32,11 +37,18 @@ func (Images) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 		f.Problem = "the image is unknown, so the image rules cannot be checked"
 		f.Rule, f.Source = "images.allow", im.Allow.Source
 		f.Fix = "use containerd 2.4 or later, or add an exception for this pod that sets images.mode: off"
-	case anyMatch(im.Deny.Value, c.Image):
+	case parseErr != nil:
+		f.Problem = "the image reference does not parse (" + parseErr.Error() + "), so the image rules cannot be checked"
+		f.Rule, f.Source = "images.allow", im.Allow.Source
+		if len(im.Deny.Value) > 0 {
+			f.Rule, f.Source = "images.deny", im.Deny.Source
+		}
+		f.Fix = "name the image by a full reference (registry/repository:tag or @digest)"
+	case anyImage(im.Deny.Value, ref, regs):
 		f.Problem = "image is denied"
 		f.Rule, f.Source = "images.deny", im.Deny.Source
 		f.Fix = exceptionFix("images.deny without the matching pattern")
-	case len(im.Allow.Value) > 0 && !anyMatch(im.Allow.Value, c.Image):
+	case len(im.Allow.Value) > 0 && !anyImage(im.Allow.Value, ref, regs):
 		f.Problem = "image is not in the allowlist"
 		f.Rule, f.Source = "images.allow", im.Allow.Source
 		f.Fix = exceptionFix("images.allow with a pattern matching " + c.Image)
@@ -44,4 +56,13 @@ func (Images) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 		return nil
 	}
 	return []Finding{f}
+}
+
+func anyImage(patterns []policy.ImagePattern, ref policy.Reference, regs []string) bool {
+	for _, p := range patterns {
+		if p.MatchReference(ref, regs) {
+			return true
+		}
+	}
+	return false
 }

@@ -70,15 +70,21 @@ func (e *Engine) Decide(c *view.Container) Decision {
 
 // DecideAs judges c under the exception named (none for ""), whatever
 // its selectors say: for the runtime wrapper, which learns the choice from
-// the NRI plugin's signed record because it cannot see pod labels.
+// the NRI plugin's signed record because it cannot see pod labels. The
+// one selector the wrapper sees better than NRI is checked again: the
+// command line, which a later NRI plugin may have adjusted.
 func (e *Engine) DecideAs(c *view.Container, exception string) (Decision, error) {
 	if exception == "" {
 		return e.decide(c, &e.policy.Controls, nil), nil
 	}
 	for _, exc := range e.policy.Exceptions {
-		if exc.Name == exception {
-			return e.decide(c, &exc.Effective, exc), nil
+		if exc.Name != exception {
+			continue
 		}
+		if !exc.Match.MatchesArgs(c.Args, false) {
+			return Decision{}, fmt.Errorf("the container's command line %q is not one exception %q pins (match.args): changed after the NRI plugin chose it", c.Args, exception)
+		}
+		return e.decide(c, &exc.Effective, exc), nil
 	}
 	return Decision{}, fmt.Errorf("the policy has no exception %q (changed since the container was created?)", exception)
 }
@@ -155,5 +161,8 @@ func workloadOf(c *view.Container) policy.Workload {
 		Container: c.Name,
 		Image:     c.Image,
 		Labels:    c.Pod.Labels,
+		Args:      c.Args,
+		// the offline check of a manifest, which cannot see the image
+		ArgsFromImage: c.ArgsFromImage,
 	}
 }

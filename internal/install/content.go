@@ -85,7 +85,7 @@ func handlersText(wrapped []Runtime) string {
 
 // policyText is the node policy the installer starts with: the built-in
 // defaults, in audit mode while an admin reads the decision log first.
-func policyText(mode string, guarded []string, unwrapped []Runtime) string {
+func policyText(mode string, guarded []string, unwrapped []Runtime, registry string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# nri-guard node policy, written by `nri-guard install k3s --mode %s`.\n", mode)
 	fmt.Fprintf(&b, "# Every setting not written here has its built-in default; `nri-guard policy show\n")
@@ -106,6 +106,7 @@ func policyText(mode string, guarded []string, unwrapped []Runtime) string {
 		quoted[i] = fmt.Sprintf("%q", h)
 	}
 	fmt.Fprintf(&b, "  runtimeHandlers:\n    guarded: [%s]\n", strings.Join(quoted, ", "))
+	b.WriteString(systemRegistriesText(registry))
 	if mode == ModeAudit {
 		fmt.Fprintf(&b, "# Audit: containers run unchanged and %s says what enforce\n", decisionLog)
 		fmt.Fprintf(&b, "# would do. Switch with `nri-guard install k3s --mode enforce`.\ndefaultMode: audit\n")

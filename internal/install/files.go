@@ -51,12 +51,16 @@ func planFiles(o *Options, n Node) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
+	registry, err := systemDefaultRegistry(o.Root)
+	if err != nil {
+		return nil, err
+	}
 	files := []file{
 		{path: guardBin, data: guard, mode: 0o755, binary: true},
 		{path: wrapperBin, data: wrapper, mode: 0o755, binary: true},
 		{path: pluginBin, data: guard, mode: 0o755, binary: true},
 		{path: pluginConf, data: []byte(pluginConfText()), mode: 0o644},
-		{path: policyFile, data: []byte(policyText(o.Mode, n.Guarded(wrapped), n.Unwrapped())), mode: 0o644, foreign: keep,
+		{path: policyFile, data: []byte(policyText(o.Mode, n.Guarded(wrapped), n.Unwrapped(), registry)), mode: 0o644, foreign: keep,
 			why: "the node's policy is kept; --mode is not applied to it (set defaultMode there yourself)"},
 		// An admin's own runc, or pool settings: a changed pool state
 		// written over would point the wrapper at an empty pool while

@@ -565,3 +565,30 @@ func TestUninstallKeepsACopyOfAnEditedRuntimeConfig(t *testing.T) {
 		sameTree(t, "uninstall of an edited runtime.yaml, but for its copy", before, n.tree(false))
 	}
 }
+
+// A node whose K3s pulls its images from a system default registry gets
+// a policy whose k3s-system exceptions match those images, and only them.
+func TestSystemDefaultRegistry(t *testing.T) {
+	n := newFakeNode(t, true)
+	n.write(k3sConfigFile, "write-kubeconfig-mode: \"0644\"\nsystem-default-registry: registry.example.com:5000\n", 0o644)
+	n.write(k3sConfigDir+"/10-other.yaml", "node-label: [a=b]\n", 0o644)
+	n.install(ModeEnforce)
+	pol := loadPolicy(t, n)
+	if got := pol.SystemRegistries(); len(got) != 1 || got[0] != "registry.example.com:5000" {
+		t.Fatalf("systemRegistries = %v", got)
+	}
+	lb := policy.Workload{Namespace: "kube-system", Pod: "svclb-traefik-1a2b3c4d-xk2p9", Args: []string{"entry"}}
+	for image, want := range map[string]string{
+		"registry.example.com:5000/rancher/klipper-lb:v0.4.13": "k3s-svclb",
+		"docker.io/rancher/klipper-lb:v0.4.13":                 "k3s-svclb-sysctls",
+	} {
+		lb.Image = image
+		if _, e := pol.For(lb); e == nil || e.Name != want {
+			t.Errorf("%s: exception %v, want %s", image, e, want)
+		}
+	}
+	n.write(k3sConfigDir+"/20-bad.yaml", "system-default-registry: [\n", 0o644)
+	if _, err := systemDefaultRegistry(n.root); err == nil || !strings.Contains(err.Error(), "20-bad.yaml") {
+		t.Fatalf("a broken K3s config: %v", err)
+	}
+}

@@ -44,6 +44,9 @@ type Container struct {
 	LocalhostRef string
 	// Assumed lists what the translation could not know for sure.
 	Assumed []string
+	// ArgsFromImage: the manifest gives no command, so Spec's args lack
+	// the image's entrypoint.
+	ArgsFromImage bool
 	// KubeletRefuses is set when kubelet itself would not start the
 	// container (runAsNonRoot with uid 0), whatever the node policy says.
 	KubeletRefuses string
@@ -54,6 +57,7 @@ func (c *Container) View() *view.Container {
 	v := view.FromSpec(c.Name, c.Spec, view.SpecSource{})
 	v.Pod.Labels = c.Pod.Meta.Labels
 	v.Pod.RuntimeHandler = c.Pod.Spec.RuntimeClassName // a RuntimeClass of the same name, as K3s creates them
+	v.ArgsFromImage = c.ArgsFromImage
 	// Only what was asked for is known; a filter put in by a rewrite
 	// stays what FromSpec says it is.
 	if v.Seccomp.State != view.SeccompUnconfined && c.Seccomp != view.SeccompUnconfined {

@@ -43,6 +43,7 @@ func build(p *Pod, c *container, kind string, opt Options) *Container {
 	priv := isTrue(sc.Privileged)
 	spec := baseSpec(p, c.Name, c.Image, "container")
 	spec.Process.Cwd = orDefault(c.WorkingDir, "/")
+	out.commandLine(c, spec)
 	spec.Process.NoNewPrivileges = sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation && !priv
 	spec.Root.Readonly = isTrue(sc.ReadOnlyRootFilesystem)
 	spec.Process.Capabilities = capSet(containerCaps(sc, priv))
@@ -144,4 +145,17 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// commandLine is the process's args as far as the manifest shows them:
+// command and args replace the image's entrypoint and cmd; args alone
+// follow the image's entrypoint, which check cannot see.
+func (out *Container) commandLine(c *container, spec *specs.Spec) {
+	if len(c.Command) > 0 {
+		spec.Process.Args = append(slices.Clone(c.Command), c.Args...)
+		return
+	}
+	spec.Process.Args = slices.Clone(c.Args)
+	// Exceptions' match.args then compare only the manifest's args.
+	out.ArgsFromImage = true
 }

@@ -82,6 +82,8 @@ type podSecurityContext struct {
 type container struct {
 	Name            string           `yaml:"name"`
 	Image           string           `yaml:"image"`
+	Command         []string         `yaml:"command"`
+	Args            []string         `yaml:"args"`
 	WorkingDir      string           `yaml:"workingDir"`
 	SecurityContext *securityContext `yaml:"securityContext"`
 	VolumeMounts    []volumeMount    `yaml:"volumeMounts"`

@@ -118,6 +118,9 @@ func logOptOuts(ctx context.Context, pol *policy.Policy) {
 	for _, line := range pol.UserNamespaceOptOuts() {
 		log.G(ctx).Warn("nri-guard: " + line)
 	}
+	for _, line := range pol.SelectorWarnings() {
+		log.G(ctx).Warn("nri-guard: " + line)
+	}
 }
 
 // Synchronize reports running containers that break the policy. They

@@ -79,6 +79,7 @@ func defaults() Document {
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire), MinHostID: set(DefaultMinHostID)},
 			HostPathVolumes: HostPathVolumes{Mode: set(Off)},
 			RuntimeHandlers: RuntimeHandlers{Guarded: set(DefaultGuardedHandlers), Isolated: set([]RuntimeHandler{})},
+			Images:          Images{SystemRegistries: set([]Registry{DockerHub})},
 		},
 	}
 }

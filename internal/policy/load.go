@@ -220,10 +220,30 @@ func exceptionShape(file string, root *yaml.Node) Errors {
 			names[name.Value] = name.Line
 		}
 		if _, match := lookup(item, "match"); match == nil || len(match.Content) == 0 {
-			errs = append(errs, Error{File: file, Line: item.Line, Col: item.Column, Path: path + ".match", Msg: "an exception must select something (namespaces, pods, containers, images or labels)"})
+			errs = append(errs, Error{File: file, Line: item.Line, Col: item.Column, Path: path + ".match", Msg: "an exception must select something (namespaces, pods, containers, images, args or labels)"})
 		}
+		errs = append(errs, nodeOnlySettings(file, path, item)...)
 	}
 	return errs
+}
+
+// nodeOnlySettings refuses, in an exception, the settings that describe
+// the node rather than a workload: an exception that chose its own system
+// registries would widen its own image selector.
+func nodeOnlySettings(file, path string, item *yaml.Node) Errors {
+	_, ctl := lookup(item, "controls")
+	if ctl == nil {
+		return nil
+	}
+	_, images := lookup(ctl, "images")
+	if images == nil {
+		return nil
+	}
+	if k, _ := lookup(images, "systemRegistries"); k != nil {
+		return Errors{{File: file, Line: k.Line, Col: k.Column, Path: path + ".controls.images.systemRegistries",
+			Msg: "images.systemRegistries describes the node, not a workload: set it in the node's controls, not in an exception"}}
+	}
+	return nil
 }
 
 func stampExceptionSources(doc *Document, root *yaml.Node) {

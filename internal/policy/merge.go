@@ -16,6 +16,9 @@ type Policy struct {
 	// Controls apply to every workload no exception selects.
 	Controls   Controls
 	Exceptions []*CompiledException
+	// systemRegistries is Controls.Images.SystemRegistries as strings,
+	// for matching without a conversion per container.
+	systemRegistries []string
 }
 
 // CompiledException is an exception with its settings already laid over
@@ -27,6 +30,8 @@ type CompiledException struct {
 	// Order is the merge position; on equal specificity the later wins, so
 	// a drop-in can refine what the base file said.
 	Order int
+	// images are Match.Images compiled (they passed the schema check).
+	images []imagePattern
 }
 
 func merge(inputs []Input, docs []Document) (*Policy, Errors) {
@@ -49,8 +54,10 @@ func merge(inputs []Input, docs []Document) (*Policy, Errors) {
 		overlay(reflect.ValueOf(&eff).Elem(), reflect.ValueOf(e.Controls))
 		p.Exceptions = append(p.Exceptions, &CompiledException{
 			Exception: e, Effective: eff, Specificity: e.Match.specificity(), Order: i,
+			images: compileImagePatterns(e.Match.Images),
 		})
 	}
+	p.systemRegistries = Registries(p.Controls.Images.SystemRegistries.Value)
 	return p, nil
 }
 

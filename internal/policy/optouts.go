@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -26,7 +27,7 @@ func (p *Policy) UserNamespaceOptOuts() []string {
 func (m Match) describe() string {
 	var parts []string
 	for _, sel := range m.globSelectors() {
-		parts = append(parts, fmt.Sprintf("%s %v", sel.key, sel.globs))
+		parts = append(parts, fmt.Sprintf("%s %s", sel.key, sel.flow()))
 	}
 	if len(m.Labels) > 0 {
 		parts = append(parts, fmt.Sprintf("labels %v", m.Labels))
@@ -41,8 +42,8 @@ func (m Match) describe() string {
 // the order the schema lists them; those left empty are left out.
 func (m Match) globSelectors() []globSelector {
 	var out []globSelector
-	for _, sel := range []globSelector{{"namespaces", m.Namespaces}, {"pods", m.Pods}, {"containers", m.Containers}, {"images", m.Images}} {
-		if len(sel.globs) > 0 {
+	for _, sel := range []globSelector{{"namespaces", strs(m.Namespaces)}, {"pods", strs(m.Pods)}, {"containers", strs(m.Containers)}, {"images", strs(m.Images)}, {"args", argLists(m.Args)}} {
+		if len(sel.values) > 0 {
 			out = append(out, sel)
 		}
 	}
@@ -50,6 +51,31 @@ func (m Match) globSelectors() []globSelector {
 }
 
 type globSelector struct {
-	key   string
-	globs []Glob
+	key    string
+	values []string
+}
+
+// flow writes the selector's values as a YAML flow list.
+func (sel globSelector) flow() string { return "[" + strings.Join(sel.values, ", ") + "]" }
+
+func strs[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// argLists renders each command line as a quoted flow list: arguments
+// hold spaces and YAML's special characters.
+func argLists(lists [][]Glob) []string {
+	out := make([]string, len(lists))
+	for i, l := range lists {
+		q := make([]string, len(l))
+		for j, g := range l {
+			q[j] = strconv.Quote(string(g))
+		}
+		out[i] = "[" + strings.Join(q, ", ") + "]"
+	}
+	return out
 }

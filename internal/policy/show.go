@@ -13,6 +13,9 @@ import (
 func (p *Policy) Show(w io.Writer) {
 	fmt.Fprintf(w, "# effective nri-guard policy, merged from (in order): %s\n", strings.Join(append(slices.Clone(p.Presets), p.Files...), ", "))
 	fmt.Fprintf(w, "apiVersion: %s\nkind: %s\n", APIVersion, Kind)
+	for _, warn := range p.SelectorWarnings() {
+		fmt.Fprintf(w, "# warning: %s\n", warn)
+	}
 	line(w, 0, "defaultMode", string(p.DefaultMode.Value), p.DefaultMode.Source)
 	fmt.Fprintln(w, "controls:")
 	showControls(w, 1, reflect.ValueOf(p.Controls), false)
@@ -21,7 +24,7 @@ func (p *Policy) Show(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w, "# exceptions: the most specific match wins (one point per selector used: namespaces,")
-	fmt.Fprintln(w, "# pods, containers, images, and each label); on a tie, the one merged last wins.")
+	fmt.Fprintln(w, "# pods, containers, images, args, and each label); on a tie, the one merged last wins.")
 	fmt.Fprintln(w, "exceptions:")
 	for _, e := range p.Exceptions {
 		showException(w, e)
@@ -33,7 +36,7 @@ func showException(w io.Writer, e *CompiledException) {
 	fmt.Fprintln(w, "    match:")
 	m := e.Match
 	for _, sel := range m.globSelectors() {
-		fmt.Fprintf(w, "      %s: %s\n", sel.key, flow(reflect.ValueOf(sel.globs)))
+		fmt.Fprintf(w, "      %s: %s\n", sel.key, sel.flow())
 	}
 	if len(m.Labels) > 0 {
 		fmt.Fprintln(w, "      labels:")
@@ -98,7 +101,7 @@ func flow(v reflect.Value) string {
 func (p *Policy) Explain(w io.Writer, wl Workload) {
 	matching := p.Matching(wl)
 	_, winner := p.For(wl)
-	fmt.Fprintf(w, "# workload %s/%s/%s image=%q labels=%v\n", wl.Namespace, wl.Pod, wl.Container, wl.Image, wl.Labels)
+	fmt.Fprintf(w, "# workload %s/%s/%s image=%q labels=%v args=%q\n", wl.Namespace, wl.Pod, wl.Container, wl.Image, wl.Labels, wl.Args)
 	if len(matching) == 0 {
 		fmt.Fprintln(w, "# no exception matches: the node's controls above apply")
 		return

@@ -101,11 +101,17 @@ type Sysctls struct {
 	Allow Setting[[]Glob] `yaml:"allow"`
 }
 
-// Images allows and denies image references by glob.
+// Images allows and denies image references by pattern (ImagePattern:
+// registry, repository, tag and digest matched part by part).
 type Images struct {
-	Mode  Setting[Mode]   `yaml:"mode"`
-	Allow Setting[[]Glob] `yaml:"allow"`
-	Deny  Setting[[]Glob] `yaml:"deny"`
+	Mode  Setting[Mode]           `yaml:"mode"`
+	Allow Setting[[]ImagePattern] `yaml:"allow"`
+	Deny  Setting[[]ImagePattern] `yaml:"deny"`
+	// SystemRegistries are the registries an image pattern without one
+	// stands for, here and in exceptions' match.images: the node's own
+	// (K3s's --system-default-registry). A node setting: exceptions may
+	// not change it.
+	SystemRegistries Setting[[]Registry] `yaml:"systemRegistries"`
 }
 
 // Plugins judges what other NRI plugins did to a container (validation).
@@ -266,6 +272,10 @@ type Match struct {
 	Namespaces []Glob          `yaml:"namespaces"`
 	Pods       []Glob          `yaml:"pods"`
 	Containers []Glob          `yaml:"containers"`
-	Images     []Glob          `yaml:"images"`
+	Images     []ImagePattern  `yaml:"images"`
 	Labels     map[string]Glob `yaml:"labels"`
+	// Args pins the process's command line (the OCI process.args, as NRI
+	// and the runtime wrapper see it): one list per allowed command line,
+	// one anchored glob per argument, same length.
+	Args [][]Glob `yaml:"args"`
 }

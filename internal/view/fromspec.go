@@ -58,6 +58,9 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 	c.Sandbox = a[AnnotationContainerType] == "sandbox"
 	c.Process = processFromSpec(spec)
 	readIDMappings(c.Process, spec, src.ReadIDMaps)
+	if spec.Process != nil {
+		c.Args = slices.Clone(spec.Process.Args)
+	}
 	lnx := spec.Linux
 	if lnx == nil {
 		// No linux section: no namespaces of its own, no filter.

@@ -42,6 +42,13 @@ type Container struct {
 	// Sandbox is set for a pod's sandbox (pause) container, which NRI
 	// never shows and the runtime wrapper does.
 	Sandbox bool
+	// Args is the process's command line (process.args; NRI's
+	// Container.args), nil when the source does not show it. Exceptions
+	// may pin it (match.args).
+	Args []string
+	// ArgsFromImage: Args are a manifest's args alone, the image's
+	// entrypoint unknown (the offline check).
+	ArgsFromImage bool
 }
 
 // Process is the process and root setup from a full spec.

@@ -36,6 +36,7 @@ func FromNRI(pod *api.PodSandbox, ctr *api.Container, src Source) *view.Containe
 		Image:        imageFromNRI(ctr),
 		Annotations:  ctr.GetAnnotations(),
 		SysctlsKnown: src.SysctlsKnown,
+		Args:         slices.Clone(ctr.GetArgs()),
 	}
 	lnx := ctr.GetLinux()
 	for _, ns := range lnx.GetNamespaces() {
