@@ -48,6 +48,12 @@ exceptions:
     controls:
       hostMounts:
         action: readOnly
+  - name: confining
+    match:
+      namespaces: [confining]
+    controls:
+      seccomp:
+        localhost: confining
 `
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
