@@ -66,13 +66,14 @@ func MinimumNames() []string {
 
 // RuntimeDefaultGaps are the calls of the minimum that containerd's own
 // RuntimeDefault profile lets through to a container without added
-// capabilities (contrib/seccomp: ptrace and process_vm_* on kernels from
-// 4.8, name_to_handle_at always). Where a filter's origin is unknown (the
-// runtime wrapper and `check` read only config.json, in which
-// RuntimeDefault and a Localhost profile look alike) these are not held
-// against it: such a filter is then no weaker on the minimum than the
-// runtime's default, which the policy accepts.
-var RuntimeDefaultGaps = []string{"ptrace", "process_vm_readv", "process_vm_writev", "name_to_handle_at"}
+// capabilities (contrib/seccomp in 2.2 and 2.4: ptrace and process_vm_*
+// on kernels from 4.8; name_to_handle_at, adjtimex and clock_adjtime
+// always, which without CAP_SYS_TIME only read the clock). Where a
+// filter's origin is unknown (the runtime wrapper and `check` read only
+// config.json, in which RuntimeDefault and a Localhost profile look
+// alike) these are not held against it: such a filter is then no weaker
+// on the minimum than the runtime's default, which the policy accepts.
+var RuntimeDefaultGaps = []string{"ptrace", "process_vm_readv", "process_vm_writev", "name_to_handle_at", "adjtimex", "clock_adjtime", "clock_adjtime64"}
 
 // Namespace flags of clone(2) and unshare(2). CLONE_NEWTIME shares its
 // bit with the exit signal in clone, so only unshare can ask for it.

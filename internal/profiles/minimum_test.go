@@ -65,6 +65,14 @@ func TestMinimumIsWhatTheBuiltInRefuses(t *testing.T) {
 	}
 }
 
+func TestRuntimeDefaultGapsAreInTheMinimum(t *testing.T) {
+	for _, name := range RuntimeDefaultGaps {
+		if !slices.Contains(MinimumNames(), name) {
+			t.Errorf("%s is not in the minimum", name)
+		}
+	}
+}
+
 func TestJudge(t *testing.T) {
 	all := MinimumNames()
 	onX86_64 := slices.DeleteFunc(slices.Clone(all), func(n string) bool {
