@@ -63,14 +63,25 @@ func TestLocalhostProfileMustConfine(t *testing.T) {
 
 			p := e.newPod("e2e", "seccomp-weak-"+tag, false)
 			defer p.remove()
+			// The NRI plugin refuses the creation; on 2.1 the wrapper
+			// refuses the start (runc create).
 			id, err := p.create(localhost("weak.json"))
 			if err == nil {
-				must(t, startErr(e, id))
+				err = startErr(e, id)
+			}
+			if err == nil {
 				out, uerr := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
 				t.Fatalf("the weak Localhost profile was not refused; inside, unshare -U -r id -u gave %q (%v)", out, uerr)
 			}
+			// containerd 2.1 takes no seccomp adjustment, so the plugin
+			// leaves seccomp to the runtime wrapper, which judges the
+			// filter in config.json.
+			judged := "seccomp: linux.seccomp = Localhost " + filepath.Join(root, "weak.json") + " (sha256:"
+			if !hasValidator(v) {
+				judged = "seccomp: linux.seccomp = filter in the spec (sha256:"
+			}
 			for _, want := range []string{
-				"seccomp: linux.seccomp = Localhost " + filepath.Join(root, "weak.json") + " (sha256:",
+				judged,
 				"the profile does not confine: it lets through",
 				"unshare", "by rule seccomp.localhost (profiles/policy/restricted.yaml:",
 				"list its digest in seccomp.allowProfiles",
