@@ -39,18 +39,15 @@ func (Seccomp) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 			Verdict: Refuse, Fix: exceptionFix("seccomp.localhost: allow"),
 		}}
 	case c.Seccomp.State == view.SeccompLocalhost && sc.Localhost.Value == policy.LocalhostConfining:
-		return notConfining(c, sc, nil)
+		return notConfining(c, sc, nil, nil)
 	case c.Seccomp.State == view.SeccompCustom && c.Seccomp.AddedBy != "" && c.Seccomp.AddedBy != env.Self:
 		return replaced(c, sc)
 	case c.Seccomp.State == view.SeccompCustom && c.Seccomp.AddedBy == "" && sc.Localhost.Value == policy.LocalhostConfining:
-		if ownProfile(c.Seccomp.Profile, env) {
-			return nil
-		}
 		// config.json (the wrapper, check) does not say where a filter
 		// came from, and containerd's RuntimeDefault looks like any
 		// other: it is held to the minimum less what that profile
 		// itself lets through.
-		return notConfining(c, sc, profiles.RuntimeDefaultGaps)
+		return notConfining(c, sc, profiles.RuntimeDefaultGaps, env)
 	}
 	return nil
 }
@@ -80,8 +77,10 @@ func replaced(c *view.Container, sc *policy.Seccomp) []Finding {
 
 // notConfining judges a Localhost profile, or a filter of unknown origin,
 // against the minimum set (internal/profiles.Minimum), not counting the
-// calls in skip.
-func notConfining(c *view.Container, sc *policy.Seccomp, skip []string) []Finding {
+// calls in skip. With env, the profiles nri-guard injects count as the
+// node's own choice. The judgement comes first: it is cheaper than a
+// digest, and most filters pass it.
+func notConfining(c *view.Container, sc *policy.Seccomp, skip []string, env *Env) []Finding {
 	value := "filter in the spec"
 	if c.Seccomp.State == view.SeccompLocalhost {
 		value = "Localhost " + c.Seccomp.LocalhostRef
@@ -96,10 +95,6 @@ func notConfining(c *view.Container, sc *policy.Seccomp, skip []string) []Findin
 		f.Fix = "give the profile by its absolute path on the node, or " + exceptionFix("seccomp.localhost: allow")
 		return []Finding{f}
 	}
-	digest := profiles.Digest(p)
-	if slices.Contains(sc.AllowProfiles.Value, policy.ProfileDigest(digest)) {
-		return nil
-	}
 	var leaks []profiles.Leak
 	for _, l := range profiles.Judge(p, profiles.NativeArch()) {
 		if !slices.Contains(skip, l.Name) {
@@ -107,6 +102,10 @@ func notConfining(c *view.Container, sc *policy.Seccomp, skip []string) []Findin
 		}
 	}
 	if len(leaks) == 0 {
+		return nil
+	}
+	digest := profiles.Digest(p)
+	if slices.Contains(sc.AllowProfiles.Value, policy.ProfileDigest(digest)) || (env != nil && ownProfile(digest, env)) {
 		return nil
 	}
 	f.Value += " (" + digest + ")"
@@ -131,8 +130,7 @@ func leakText(leaks []profiles.Leak) string {
 
 // ownProfile says whether a filter is one nri-guard injects (the
 // built-in or the policy's seccomp.profile): the node's own choice.
-func ownProfile(p *specs.LinuxSeccomp, env *Env) bool {
-	digest := profiles.Digest(p)
+func ownProfile(digest string, env *Env) bool {
 	for _, own := range env.Seccomp {
 		if own != nil && profiles.Digest(own) == digest {
 			return true

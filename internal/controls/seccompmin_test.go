@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/profiles"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -77,4 +78,20 @@ func TestSeccompConfining(t *testing.T) {
 		{name: "another plugin's filter listed by digest", policy: listed,
 			c: withSeccomp(view.Seccomp{State: view.SeccompCustom, Profile: weak, AddedBy: "20-evil"})},
 	})
+}
+
+// The node's own seccomp.profile, once nri-guard injected it, shows in
+// config.json like any filter: it is the admin's choice, not held to the
+// minimum.
+func TestSeccompConfiningKeepsTheNodesOwnProfile(t *testing.T) {
+	weak := minimumProfile(t, "allow-by-default.json")
+	s := loadControls(t, "seccomp:\n  localhost: confining\n")
+	env := &Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile, "/etc/nri-guard/loose.json": weak}}
+	if got := (Seccomp{}).Check(withSeccomp(view.Seccomp{State: view.SeccompCustom, Profile: weak}), s, env); len(got) != 0 {
+		t.Fatalf("own profile: %s", texts(got))
+	}
+	delete(env.Seccomp, "/etc/nri-guard/loose.json")
+	if got := (Seccomp{}).Check(withSeccomp(view.Seccomp{State: view.SeccompCustom, Profile: weak}), s, env); len(got) != 1 {
+		t.Fatalf("not the node's: %s", texts(got))
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -54,15 +55,25 @@ var Minimum = []EscapeGroup{
 	{[]string{"syslog"}, "the kernel log leaks kernel addresses and other containers' messages"},
 }
 
-// MinimumNames is the minimum set as one sorted list.
-func MinimumNames() []string {
+// MinimumNames is the minimum set as one sorted list (a copy).
+func MinimumNames() []string { return slices.Clone(minimumNames()) }
+
+var minimumNames = sync.OnceValue(func() []string {
 	var out []string
 	for _, g := range Minimum {
 		out = append(out, g.Names...)
 	}
 	slices.Sort(out)
 	return out
-}
+})
+
+var minimumSet = sync.OnceValue(func() map[string]bool {
+	set := map[string]bool{}
+	for _, name := range minimumNames() {
+		set[name] = true
+	}
+	return set
+})
 
 // RuntimeDefaultGaps are the calls of the minimum that containerd's own
 // RuntimeDefault profile lets through to a container without added
@@ -145,75 +156,95 @@ func Judge(p *specs.LinuxSeccomp, native string) []Leak {
 			}
 		}
 	}
+	f := newFilter(p)
 	table := syscallTable()
 	var out []Leak
-	for _, name := range MinimumNames() {
-		for _, arch := range arches {
-			if on := table[name]; !slices.Contains(on, arch) {
-				continue // no such call there: nothing to make
-			}
-			if by, leaks := letThrough(p, name); leaks {
-				out = append(out, Leak{Name: name, Arch: arch, By: by})
+	for _, name := range minimumNames() {
+		// Rules name calls, not numbers: the answer is the same on every
+		// architecture that has the call.
+		arch := ""
+		for _, a := range arches {
+			if slices.Contains(table[name], a) {
+				arch = a
 				break
 			}
+		}
+		if arch == "" {
+			continue // no such call there: nothing to make
+		}
+		if by, leaks := f.letThrough(name, false); leaks {
+			out = append(out, Leak{Name: name, Arch: arch, By: by})
 		}
 	}
 	return out
 }
 
+// filter is a profile indexed by call name, for Judge.
+type filter struct {
+	p      *specs.LinuxSeccomp
+	byName map[string][]int // call of the minimum → rules naming it, in order
+	// ptrace is whether ptrace gets through: decided once, on first need.
+	ptrace, ptraceKnown bool
+}
+
+func newFilter(p *specs.LinuxSeccomp) *filter {
+	f := &filter{p: p, byName: map[string][]int{}}
+	if p == nil {
+		return f
+	}
+	in := minimumSet()
+	for i, r := range p.Syscalls {
+		for _, name := range r.Names {
+			if in[name] {
+				f.byName[name] = append(f.byName[name], i)
+			}
+		}
+	}
+	return f
+}
+
 // letThrough says whether the filter lets some invocation of name run,
-// and what does.
-func letThrough(p *specs.LinuxSeccomp, name string) (string, bool) {
+// and what does. traceRuns counts SCMP_ACT_TRACE as letting calls run:
+// that is how ptrace itself is judged, so the two cannot recurse.
+func (f *filter) letThrough(name string, traceRuns bool) (string, bool) {
+	p := f.p
 	if p == nil {
 		return "no filter", true
 	}
 	refused := false
-	for i, r := range p.Syscalls {
-		if !slices.Contains(r.Names, name) {
-			continue
-		}
-		by := fmt.Sprintf("syscalls[%d] %s", i, r.Action)
+	for _, i := range f.byName[name] {
+		r := p.Syscalls[i]
 		switch {
-		case permits(p, r.Action):
+		case f.permits(r.Action, traceRuns):
 			if !keepsFlagsClear(name, r.Args) {
-				return by + conditions(r.Args), true
+				return fmt.Sprintf("syscalls[%d] %s", i, r.Action) + conditions(r.Args), true
 			}
 		case alwaysHolds(r.Args):
 			refused = true
 		}
 	}
-	if refused || !permits(p, p.DefaultAction) {
+	if refused || !f.permits(p.DefaultAction, traceRuns) {
 		return "", false
 	}
 	return "default action " + string(p.DefaultAction), true
 }
 
 // permits says whether an action can let a call run.
-func permits(p *specs.LinuxSeccomp, a specs.LinuxSeccompAction) bool {
+func (f *filter) permits(a specs.LinuxSeccompAction, traceRuns bool) bool {
 	switch a {
 	case specs.ActErrno, specs.ActKill, specs.ActKillProcess, specs.ActKillThread, specs.ActTrap:
 		return false
 	case specs.ActTrace:
-		_, ptraceRuns := letThroughPtrace(p)
-		return ptraceRuns
+		if traceRuns {
+			return true
+		}
+		if !f.ptraceKnown {
+			_, f.ptrace = f.letThrough("ptrace", true)
+			f.ptraceKnown = true
+		}
+		return f.ptrace
 	}
 	return true
-}
-
-// letThroughPtrace is letThrough for ptrace with SCMP_ACT_TRACE counted
-// as letting it through, so the two cannot recurse.
-func letThroughPtrace(p *specs.LinuxSeccomp) (string, bool) {
-	q := *p
-	q.Syscalls = slices.Clone(p.Syscalls)
-	for i, r := range q.Syscalls {
-		if r.Action == specs.ActTrace {
-			q.Syscalls[i].Action = specs.ActAllow
-		}
-	}
-	if q.DefaultAction == specs.ActTrace {
-		q.DefaultAction = specs.ActAllow
-	}
-	return letThrough(&q, "ptrace")
 }
 
 // keepsFlagsClear says whether a rule's conditions, all of which must

@@ -209,3 +209,27 @@ func FuzzJudge(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkJudgeRuntimeDefaultShape is what the runtime wrapper adds per
+// create under localhost: confining: the digest and the judgement of a
+// filter of unknown origin.
+func BenchmarkJudgeRuntimeDefaultShape(b *testing.B) {
+	p, err := DefaultSeccomp()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		_ = Digest(p)
+		_ = Judge(p, "x86_64")
+	}
+}
+
+func BenchmarkDigest(b *testing.B) {
+	p, err := DefaultSeccomp()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		_ = Digest(p)
+	}
+}
