@@ -9,6 +9,7 @@ import (
 
 	"github.com/nri-guard/nri-guard/internal/check"
 	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/profiles"
 	"github.com/nri-guard/nri-guard/internal/subpath"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
@@ -118,5 +119,8 @@ func assumptions(c *view.Container, wf *workloadFlags) []string {
 		out = append(out, "pod identity: not in the spec's CRI annotations (pass --namespace and --pod)")
 	}
 	out = append(out, "namespace paths: only /proc/1/ns/* counts as the host's (the node compares inodes)")
+	if c.Seccomp.Profile != nil {
+		out = append(out, "seccomp filter "+profiles.Digest(c.Seccomp.Profile)+": of unknown origin (RuntimeDefault and a Localhost profile look alike in a spec); under seccomp.localhost: confining it must refuse the minimum set, less what containerd's RuntimeDefault lets through, or be listed in seccomp.allowProfiles")
+	}
 	return out
 }

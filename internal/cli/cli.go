@@ -27,6 +27,7 @@ usage:
   nri-guard run [flags]              run as an external NRI plugin (see run -h)
   nri-guard check [flags] SPEC|-     judge an OCI spec offline with the node's policy
   nri-guard policy show [flags]      print the effective policy and where each setting came from
+  nri-guard seccomp digest FILE...   a profile's digest (for seccomp.allowProfiles) and the escape calls it lets through
   nri-guard status [--status-file F] the running plugin's policy: in force, last change that did not load
   nri-guard install k3s [flags]      put nri-guard on this K3s node (see install k3s -h)
   nri-guard uninstall k3s [flags]    take it off again, restoring every file it replaced
@@ -58,6 +59,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case "status":
 		return runStatus(args[1:], stdout, stderr)
+	case "seccomp":
+		if len(args) > 1 && args[1] == "digest" {
+			return runSeccompDigest(args[2:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "usage: nri-guard seccomp digest FILE...")
+		return exitUsage
 	case "install", "uninstall":
 		return runInstall(args[0], args[1:], stdout, stderr)
 	case "version", "--version":

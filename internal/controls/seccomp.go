@@ -1,7 +1,12 @@
 package controls
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/profiles"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -26,23 +31,112 @@ func (Seccomp) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 	switch {
 	case c.Seccomp.State == view.SeccompUnconfined:
 		return []Finding{unconfined(c, sc, env)}
-	case c.Seccomp.State == view.SeccompLocalhost && sc.Localhost.Value == policy.Refuse:
+	case c.Seccomp.State == view.SeccompLocalhost && sc.Localhost.Value == policy.LocalhostRefuse:
 		return []Finding{{
 			Control: "seccomp", Field: "linux.seccomp", Value: "Localhost " + c.Seccomp.LocalhostRef,
 			Problem: "custom profiles from the node are not allowed",
 			Rule:    "seccomp.localhost", Source: sc.Localhost.Source,
 			Verdict: Refuse, Fix: exceptionFix("seccomp.localhost: allow"),
 		}}
+	case c.Seccomp.State == view.SeccompLocalhost && sc.Localhost.Value == policy.LocalhostConfining:
+		return notConfining(c, sc, nil, nil)
 	case c.Seccomp.State == view.SeccompCustom && c.Seccomp.AddedBy != "" && c.Seccomp.AddedBy != env.Self:
-		return []Finding{{
-			Control: "seccomp", Field: "linux.seccomp", Value: "replaced",
-			Problem: "another plugin replaced the container's seccomp filter",
-			By:      c.Seccomp.AddedBy,
-			Rule:    "seccomp.mode", Source: sc.Mode.Source,
-			Verdict: Refuse, Fix: "remove the seccomp adjustment from that plugin, or add an exception for this pod that sets seccomp.mode: off",
-		}}
+		return replaced(c, sc)
+	case c.Seccomp.State == view.SeccompCustom && c.Seccomp.AddedBy == "" && sc.Localhost.Value == policy.LocalhostConfining:
+		// config.json (the wrapper, check) does not say where a filter
+		// came from, and containerd's RuntimeDefault looks like any
+		// other: it is held to the minimum less what that profile
+		// itself lets through.
+		return notConfining(c, sc, profiles.RuntimeDefaultGaps, env)
 	}
 	return nil
+}
+
+// replaced refuses a filter another NRI plugin set, unless its digest is
+// listed in seccomp.allowProfiles.
+func replaced(c *view.Container, sc *policy.Seccomp) []Finding {
+	value, problem := "replaced", "another plugin replaced the container's seccomp filter"
+	if p := c.Seccomp.Profile; p != nil {
+		digest := profiles.Digest(p)
+		if slices.Contains(sc.AllowProfiles.Value, policy.ProfileDigest(digest)) {
+			return nil
+		}
+		value += " (" + digest + ")"
+		if leaks := profiles.Judge(p, profiles.NativeArch()); len(leaks) > 0 {
+			problem += "; " + leakText(leaks)
+		}
+	}
+	return []Finding{{
+		Control: "seccomp", Field: "linux.seccomp", Value: value,
+		Problem: problem,
+		By:      c.Seccomp.AddedBy,
+		Rule:    "seccomp.mode", Source: sc.Mode.Source,
+		Verdict: Refuse, Fix: "remove the seccomp adjustment from that plugin, list the filter's digest in seccomp.allowProfiles, or add an exception for this pod that sets seccomp.mode: off",
+	}}
+}
+
+// notConfining judges a Localhost profile, or a filter of unknown origin,
+// against the minimum set (internal/profiles.Minimum), not counting the
+// calls in skip. With env, the profiles nri-guard injects count as the
+// node's own choice. The judgement comes first: it is cheaper than a
+// digest, and most filters pass it.
+func notConfining(c *view.Container, sc *policy.Seccomp, skip []string, env *Env) []Finding {
+	value := "filter in the spec"
+	if c.Seccomp.State == view.SeccompLocalhost {
+		value = "Localhost " + c.Seccomp.LocalhostRef
+	}
+	f := Finding{
+		Control: "seccomp", Field: "linux.seccomp", Value: value,
+		Rule: "seccomp.localhost", Source: sc.Localhost.Source, Verdict: Refuse,
+	}
+	p := c.Seccomp.Profile
+	if p == nil {
+		f.Problem = "the profile cannot be judged (" + c.Seccomp.ProfileError + "), and seccomp.localhost: confining allows only profiles that refuse the minimum set"
+		f.Fix = "give the profile by its absolute path on the node, or " + exceptionFix("seccomp.localhost: allow")
+		return []Finding{f}
+	}
+	var leaks []profiles.Leak
+	for _, l := range profiles.Judge(p, profiles.NativeArch()) {
+		if !slices.Contains(skip, l.Name) {
+			leaks = append(leaks, l)
+		}
+	}
+	if len(leaks) == 0 {
+		return nil
+	}
+	digest := profiles.Digest(p)
+	if slices.Contains(sc.AllowProfiles.Value, policy.ProfileDigest(digest)) || (env != nil && ownProfile(digest, env)) {
+		return nil
+	}
+	f.Value += " (" + digest + ")"
+	f.Problem = "the profile does not confine: " + leakText(leaks)
+	f.Fix = "refuse those calls in the profile (nri-guard seccomp digest FILE lists what it lets through), list its digest in seccomp.allowProfiles, or " + exceptionFix("seccomp.localhost: allow")
+	return []Finding{f}
+}
+
+// leakText names the calls of the minimum set a filter lets through and
+// what lets them through.
+func leakText(leaks []profiles.Leak) string {
+	var names, by []string
+	for _, l := range leaks {
+		names = append(names, l.Name)
+		if !slices.Contains(by, l.By) && len(by) < 3 {
+			by = append(by, l.By)
+		}
+	}
+	return fmt.Sprintf("it lets through %d escape-critical calls the built-in profile refuses: %s (by %s)",
+		len(leaks), strings.Join(names, ", "), strings.Join(by, "; "))
+}
+
+// ownProfile says whether a filter is one nri-guard injects (the
+// built-in or the policy's seccomp.profile): the node's own choice.
+func ownProfile(digest string, env *Env) bool {
+	for _, own := range env.Seccomp {
+		if own != nil && profiles.Digest(own) == digest {
+			return true
+		}
+	}
+	return false
 }
 
 func unconfined(c *view.Container, sc *policy.Seccomp, env *Env) Finding {

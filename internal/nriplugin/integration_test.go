@@ -50,6 +50,12 @@ exceptions:
     controls:
       hostMounts:
         action: readOnly
+  - name: confining
+    match:
+      namespaces: [confining]
+    controls:
+      seccomp:
+        localhost: confining
 `
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")

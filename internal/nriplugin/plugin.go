@@ -20,6 +20,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/profiles"
 	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/subpath"
 	"github.com/nri-guard/nri-guard/internal/view"
@@ -83,7 +84,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	st := &state{
 		engine:  engine.New(pol, env, unavailable),
 		runtime: rt,
-		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown, ResolveSubPath: subpath.HostPath},
+		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown, ResolveSubPath: subpath.HostPath, LocalhostProfile: profiles.LoadLocalhost},
 	}
 	p.state.Store(st)
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))

@@ -69,7 +69,7 @@ func defaults() Document {
 				LocalStorage:  set(HostPath("/var/lib/rancher/k3s/storage")),
 			},
 			Devices:         Devices{Action: set(DeviceRefuse)},
-			Seccomp:         Seccomp{Unconfined: set(SeccompInject), Localhost: set(Allow)},
+			Seccomp:         Seccomp{Unconfined: set(SeccompInject), Localhost: set(LocalhostAllow), AllowProfiles: set([]ProfileDigest{})},
 			Sysctls:         Sysctls{Allow: set(SafeSysctls)},
 			Plugins:         Plugins{Allow: set([]PluginTrust{}), HookPaths: set([]HostPath{})},
 			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},

@@ -89,10 +89,13 @@ type Devices struct {
 type Seccomp struct {
 	Mode       Setting[Mode]          `yaml:"mode"`
 	Unconfined Setting[SeccompAction] `yaml:"unconfined"`
-	Localhost  Setting[Permission]    `yaml:"localhost"`
+	Localhost  Setting[LocalhostMode] `yaml:"localhost"`
 	// Profile is the JSON profile injected; empty means the built-in
 	// default from profiles/seccomp/default.json.
 	Profile Setting[HostPath] `yaml:"profile"`
+	// AllowProfiles names filters (by digest) that localhost: confining
+	// allows although they let calls of the minimum set through.
+	AllowProfiles Setting[[]ProfileDigest] `yaml:"allowProfiles"`
 }
 
 // Sysctls allows only listed sysctls.

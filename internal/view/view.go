@@ -174,6 +174,9 @@ type Seccomp struct {
 	// Profile is the filter itself when the source shows it.
 	Profile *specs.LinuxSeccomp
 	AddedBy string
+	// ProfileError says why the filter of a Localhost profile could not
+	// be read when the runtime did not show it (containerd before 2.3).
+	ProfileError string
 }
 
 // Hook is one OCI hook; hooks run as root in the host's namespaces.

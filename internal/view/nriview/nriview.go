@@ -25,6 +25,10 @@ type Source struct {
 	// ResolveSubPath traces kubelet's subPath binds to the host path they
 	// show (subpath.HostPath); nil marks them unresolved.
 	ResolveSubPath func(string) (string, error)
+	// LocalhostProfile reads the filter of a Localhost profile by its
+	// ref, for runtimes that show only the ref (profiles.LoadLocalhost);
+	// nil leaves such a filter unknown.
+	LocalhostProfile func(ref string) (*specs.LinuxSeccomp, error)
 }
 
 // FromNRI builds the view of a container from a CreateContainer request.
@@ -48,7 +52,7 @@ func FromNRI(pod *api.PodSandbox, ctr *api.Container, src Source) *view.Containe
 	for _, d := range lnx.GetDevices() {
 		c.Devices = append(c.Devices, deviceFromNRI(d, ""))
 	}
-	c.Seccomp = seccompFromNRI(lnx.GetSeccompProfile(), lnx.GetSeccompPolicy())
+	c.Seccomp = src.localhostFilter(seccompFromNRI(lnx.GetSeccompProfile(), lnx.GetSeccompPolicy()))
 	c.Sysctls = maps.Clone(lnx.GetSysctl())
 	c.Hooks = hooksFromNRI(ctr.GetHooks(), "")
 	return c
