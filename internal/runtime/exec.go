@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/runcstate"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -206,7 +207,7 @@ func execFlagRefusal(id, flag, value, why string) string {
 // containerProcess reads the process of the container's final spec from
 // its bundle, found through runc's state (the "bundle=" label).
 func containerProcess(inv invocation, id string) (*specs.Process, error) {
-	st, err := readRuncState(runcRoot(inv), id)
+	st, err := runcstate.Read(runcRoot(inv), id)
 	if err != nil {
 		return nil, fmt.Errorf("runc state: %w", err)
 	}

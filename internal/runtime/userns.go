@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/idpool"
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/runcstate"
 	"github.com/nri-guard/nri-guard/internal/userns"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -177,7 +177,7 @@ func podContainersLeft(root, sandboxID string) bool {
 		if ent.Name() == sandboxID || !ent.IsDir() {
 			continue
 		}
-		st, err := readRuncState(root, ent.Name())
+		st, err := runcstate.Read(root, ent.Name())
 		if err != nil && !os.IsNotExist(err) {
 			return true
 		}
@@ -237,58 +237,17 @@ func rootfsPath(bundle string, spec *specs.Spec) string {
 	return filepath.Join(bundle, spec.Root.Path)
 }
 
-// runcState is the part of runc's state.json the wrapper reads.
-type runcState struct {
-	InitPID int `json:"init_process_pid"`
-	// InitStart is the init process's start time (clock ticks since
-	// boot, /proc/<pid>/stat field 22): with the pid it names the
-	// process, which a pid alone does not once it may have been reused.
-	InitStart uint64 `json:"init_process_start"`
-	Config    struct {
-		Labels []string `json:"labels"`
-	} `json:"config"`
-}
-
-func readRuncState(root, id string) (runcState, error) {
-	var st runcState
-	raw, err := os.ReadFile(filepath.Join(root, id, "state.json"))
-	if err != nil {
-		return st, err
-	}
-	return st, json.Unmarshal(raw, &st)
-}
-
 func initPID(root, id string) (int, error) {
-	st, err := readRuncState(root, id)
+	st, err := runcstate.Read(root, id)
 	if err != nil {
 		return 0, err
 	}
 	if st.InitPID <= 0 {
 		return 0, fmt.Errorf("runc state of %s has no process", id)
 	}
-	start, err := processStart(st.InitPID)
+	start, err := runcstate.ProcessStart(st.InitPID)
 	if err != nil || start != st.InitStart {
 		return 0, fmt.Errorf("the process %d of %s is gone (its pid may belong to another process now)", st.InitPID, id)
 	}
 	return st.InitPID, nil
-}
-
-// processStart reads a process's start time from /proc/<pid>/stat. The
-// command name (field 2) may hold spaces and parentheses, so the fields
-// are counted from the last ')'.
-func processStart(pid int) (uint64, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	fields := strings.Fields(string(data[i+1:]))
-	// fields[0] is field 3 (state); the start time is field 22.
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
-	}
-	return strconv.ParseUint(fields[19], 10, 64)
 }

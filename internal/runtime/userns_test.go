@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nri-guard/nri-guard/internal/idpool"
+	"github.com/nri-guard/nri-guard/internal/runcstate"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
@@ -119,7 +120,7 @@ func TestConfigPoolDefaultsAndValidation(t *testing.T) {
 func TestInitPIDChecksTheStartTime(t *testing.T) {
 	root := t.TempDir()
 	self := os.Getpid()
-	start, err := processStart(self)
+	start, err := runcstate.ProcessStart(self)
 	if err != nil || start == 0 {
 		t.Fatalf("start time of this process: %d %v", start, err)
 	}
