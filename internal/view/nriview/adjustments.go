@@ -2,6 +2,7 @@ package nriview
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -59,7 +60,7 @@ func (src Source) adjustments(adj *api.ContainerAdjustment, own owners) []view.A
 	add := func(kind, field, value, by, forbidden string) {
 		out = append(out, view.Adjustment{Kind: kind, Field: field, Value: value, By: by, Forbidden: forbidden})
 	}
-	for _, k := range sortedKeys(adj.GetAnnotations()) {
+	for _, k := range slices.Sorted(maps.Keys(adj.GetAnnotations())) {
 		key, gone := api.IsMarkedForRemoval(k)
 		value := adj.GetAnnotations()[k]
 		if gone {
@@ -94,7 +95,7 @@ func (src Source) adjustments(adj *api.ContainerAdjustment, own owners) []view.A
 		value, forbidden := src.namespaceChange(typ, ns.GetPath(), gone)
 		add("namespaces", "linux.namespaces["+typ+"]", value, own.entry(api.Field_Namespace, typ, gone), forbidden)
 	}
-	for _, k := range sortedKeys(lnx.GetNetDevices()) {
+	for _, k := range slices.Sorted(maps.Keys(lnx.GetNetDevices())) {
 		name, gone := api.IsMarkedForRemoval(k)
 		value := "moved into the container as " + lnx.GetNetDevices()[k].GetName()
 		if gone {
@@ -190,7 +191,7 @@ func resourceAdjustments(field string, r *api.LinuxResources, own owners) []view
 	for _, h := range r.GetHugepageLimits() {
 		note("hugepage_limits["+h.GetPageSize()+"]", own.compound(api.Field_HugepageLimits, h.GetPageSize()))
 	}
-	for _, k := range sortedKeys(r.GetUnified()) {
+	for _, k := range slices.Sorted(maps.Keys(r.GetUnified())) {
 		note("unified["+k+"]", own.compound(api.Field_CgroupsUnified, k))
 	}
 	for _, d := range r.GetDevices() {
@@ -226,13 +227,4 @@ func nonEmpty(items ...string) []string {
 		return []string{""}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
