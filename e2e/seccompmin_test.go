@@ -130,6 +130,7 @@ func TestLocalhostProfileMustConfine(t *testing.T) {
 func restrictedWith(seccomp map[string]any) map[string]any {
 	return map[string]any{"linux": map[string]any{"security_context": map[string]any{
 		"run_as_user":  map[string]any{"value": 1000},
+		"run_as_group": map[string]any{"value": 1000}, // restricted refuses group 0 (runAsRoot.rootGroup)
 		"no_new_privs": true,
 		"capabilities": map[string]any{"drop_capabilities": []any{"ALL"}},
 		"seccomp":      seccomp,
