@@ -10,7 +10,7 @@ var DefaultSensitivePaths = []HostPath{
 	"/var/lib/containerd", "/run/containerd",
 	"/var/lib/docker", "/run/docker", "/run/docker.sock",
 	"/var/lib/containers", "/run/crio",
-	"/run/nri",
+	"/run/nri", "/run/nri-guard", // the guard's own pins, marks and status
 	// The sockets themselves, so a refusal of a parent directory names the
 	// socket it would have exposed.
 	"/run/k3s/containerd/containerd.sock", "/run/containerd/containerd.sock",

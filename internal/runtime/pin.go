@@ -88,6 +88,10 @@ func openSources(spec *specs.Spec, bundle string) (*sources, error) {
 			src = filepath.Join(bundle, src) // runc resolves it from the bundle
 		}
 		fd, real, dir, err := openSource(src)
+		if err == nil && underPinRoot(real) {
+			unix.Close(fd)
+			err = fmt.Errorf("is %s, the pin of another container's mount: no container may mount another's pins, whatever the policy allows", real)
+		}
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("mounts[%s].source = %s: %w", m.Destination, m.Source, err)
@@ -178,7 +182,7 @@ func (s *sources) any() bool {
 // spec. runcRoot is runc's state root, which tells later whether the
 // container still exists. On error nothing of the container stays
 // pinned.
-func (s *sources) pin(spec *specs.Spec, id, runcRoot string, dropped func(dest string) bool) error {
+func (s *sources) pin(spec *specs.Spec, id, runcRoot string, rewrites []view.Rewrite) error {
 	if !validID(id) {
 		return fmt.Errorf("the container ID %q cannot name a pin directory", id)
 	}
@@ -198,11 +202,13 @@ func (s *sources) pin(spec *specs.Spec, id, runcRoot string, dropped func(dest s
 		return err
 	}
 	for i, fd := range s.fds {
-		if fd < 0 || dropped(spec.Mounts[i].Destination) {
+		m := view.Mount{Destination: spec.Mounts[i].Destination, Options: spec.Mounts[i].Options}
+		if fd < 0 || rewritten(rewrites, view.DropMount, m.Destination) {
 			continue
 		}
 		target := filepath.Join(dir, strconv.Itoa(i))
-		if err := pinOne(fd, target, s.isDir[i]); err != nil {
+		readOnly := m.ReadOnly() || rewritten(rewrites, view.ReadOnlyMount, m.Destination)
+		if err := pinOne(fd, target, s.isDir[i], readOnly); err != nil {
 			unpinDir(dir)
 			return fmt.Errorf("mounts[%s].source = %s: cannot pin it: %w", spec.Mounts[i].Destination, spec.Mounts[i].Source, err)
 		}
@@ -212,8 +218,11 @@ func (s *sources) pin(spec *specs.Spec, id, runcRoot string, dropped func(dest s
 }
 
 // pinOne mounts the open file onto target, recursively, so that an rbind
-// from the pin shows what an rbind of the source showed.
-func pinOne(fd int, target string, dir bool) error {
+// from the pin shows what an rbind of the source showed. A pin of a
+// read-only mount is read-only itself, submounts included: the pin is a
+// path on the node, and a writable one would undo the container's ro for
+// whatever could reach it.
+func pinOne(fd int, target string, dir, readOnly bool) error {
 	if dir {
 		if err := os.Mkdir(target, 0o700); err != nil {
 			return err
@@ -225,7 +234,22 @@ func pinOne(fd int, target string, dir bool) error {
 		}
 		f.Close()
 	}
-	return unix.Mount("/proc/self/fd/"+strconv.Itoa(fd), target, "", unix.MS_BIND|unix.MS_REC, "")
+	if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(fd), target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if !readOnly {
+		return nil
+	}
+	err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if errors.Is(err, unix.ENOSYS) { // before Linux 5.12: the top mount only
+		err = unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
+	}
+	return err
+}
+
+// underPinRoot reports whether path is a pin or lies below one.
+func underPinRoot(path string) bool {
+	return path == pinRoot || strings.HasPrefix(path, pinRoot+"/")
 }
 
 // preparePinRoot makes pinRoot a private mount of its own, once per
@@ -315,11 +339,10 @@ func unpinDir(dir string) error {
 	return os.Remove(dir)
 }
 
-// droppedBy returns a test for the destinations the rewrites drop.
-func droppedBy(rewrites []view.Rewrite) func(string) bool {
-	return func(dest string) bool {
-		return slices.ContainsFunc(rewrites, func(r view.Rewrite) bool {
-			return r.Kind == view.DropMount && r.Mount.Destination == dest
-		})
-	}
+// rewritten reports whether a rewrite of this kind acts on the mount at
+// dest.
+func rewritten(rewrites []view.Rewrite, kind view.RewriteKind, dest string) bool {
+	return slices.ContainsFunc(rewrites, func(r view.Rewrite) bool {
+		return r.Kind == kind && r.Mount.Destination == dest
+	})
 }

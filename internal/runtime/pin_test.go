@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +154,35 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPinsAreNoWayIn: a pin is a path on the node. The pin of a read-only
+// mount is read-only itself (else whoever reaches it writes what the
+// container may only read), and no container may mount another's pin,
+// whatever the policy allows (red team: a pod mounting /run/nri-guard
+// wrote the node's /etc through a writable pin of a read-only mount).
+func TestPinsAreNoWayIn(t *testing.T) {
+	f := newFixture(t)
+	withPinRoot(t, f.dir)
+	vol := filepath.Join(f.dir, "vol")
+	must(t, os.MkdirAll(vol, 0o755))
+	ro := bind(vol, "/ro")
+	ro.Options = []string{"rbind", "ro"}
+	f.writeSpec(t, bindSpec(ro, bind(vol, "/rw")))
+	if msg := f.create("c1"); msg != "" {
+		t.Fatal(msg)
+	}
+	s := f.readSpec(t)
+	if err := os.WriteFile(filepath.Join(s.Mounts[0].Source, "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
+		t.Fatalf("writing through the pin of a read-only mount: %v, want EROFS", err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Mounts[1].Source, "x"), nil, 0o644); err != nil {
+		t.Fatalf("the pin of a writable mount must stay writable: %v", err)
+	}
+
+	f.writeSpec(t, bindSpec(bind(filepath.Join(pinRoot, "c1", "1"), "/stolen")))
+	if msg := f.create("c2"); !strings.Contains(msg, "the pin of another container's mount") {
+		t.Fatalf("a mount of another container's pin must be refused: %q", msg)
 	}
 }

@@ -161,7 +161,7 @@ func guardCreate(cfg Config, inv invocation) string {
 		return ""
 	}
 	if srcs.any() {
-		if err := srcs.pin(spec, inv.containerID(), runcRoot(inv), droppedBy(d.Rewrites)); err != nil {
+		if err := srcs.pin(spec, inv.containerID(), runcRoot(inv), d.Rewrites); err != nil {
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
 		}
 	}
