@@ -373,6 +373,12 @@ func (p imagePattern) match(r Reference, systemRegistries []string) bool {
 	if p.tag != "" && (r.Tag == "" || !globMatch(p.tag, r.Tag)) {
 		return false
 	}
+	// containerd pulls "repo:tag@digest" by the digest alone: the tag then
+	// says nothing of what runs, so only a pattern that pins the digest
+	// too, or accepts any tag, may match it by its tag.
+	if p.tag != "" && p.tag != "*" && r.Digest != "" && p.digest == "" {
+		return false
+	}
 	return p.digest == "" || (r.Digest != "" && matchParts(p.digest, r.Digest, ":"))
 }
 

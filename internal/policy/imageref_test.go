@@ -166,3 +166,26 @@ func TestRegistryCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestTagPatternIgnoresATagBesideADigest: containerd runs
+// "repo:tag@digest" by the digest, so a tag pattern must not be met by a
+// reference that names any digest of the repository beside the tag (red
+// team: myorg/agent:2.0@<the debug build's digest> met a 2.0 pin).
+func TestTagPatternIgnoresATagBesideADigest(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("e", 64)
+	for _, c := range []struct {
+		pattern, ref string
+		want         bool
+	}{
+		{"docker.io/myorg/agent:2.0", "docker.io/myorg/agent:2.0@" + digest, false},
+		{"docker.io/myorg/agent:2.*", "docker.io/myorg/agent:2.0@" + digest, false},
+		{"docker.io/myorg/agent:*", "docker.io/myorg/agent:2.0@" + digest, true},
+		{"docker.io/myorg/agent", "docker.io/myorg/agent:2.0@" + digest, true},
+		{"docker.io/myorg/agent@" + digest, "docker.io/myorg/agent:2.0@" + digest, true},
+		{"docker.io/myorg/agent:2.0", "docker.io/myorg/agent:2.0", true},
+	} {
+		if got := ImagePattern(c.pattern).Match(c.ref, []string{DockerHub}); got != c.want {
+			t.Errorf("%q matches %q: %v, want %v", c.pattern, c.ref, got, c.want)
+		}
+	}
+}
