@@ -86,10 +86,24 @@ func judgeMountType(m view.Mount, mt *policy.MountTypes, sandbox bool) (Finding,
 	}
 	kind := m.Kind()
 	if kind == view.KindBind || kind == view.KindOverlay {
-		return relativeHostPath(m, f)
+		if f, bad := relativeHostPath(m, f); bad || kind == view.KindBind {
+			return f, bad
+		}
 	}
 	if allowedType(m.Type, mt.Allow.Value) {
 		return f, false
+	}
+	if kind == view.KindOverlay {
+		// Neither containerd nor kubelet puts an overlay in a container's
+		// mounts (the image's is the root, set up before): one comes from
+		// another plugin or a hand-made spec. Its layers are host paths
+		// the kernel resolves when it mounts them, after the check and
+		// without the wrapper's pins, so a symlink in a layer directory
+		// the workload can write reaches the node (found by the red team).
+		f.Problem = "an overlay, whose layers the kernel resolves on the node when it mounts them, after nri-guard judged their paths"
+		f.Rule, f.Source = "mountTypes.allow", mt.Allow.Source
+		f.Fix = exceptionFix("mountTypes.allow: [overlay] (its layers are then judged as host paths, not pinned)")
+		return f, true
 	}
 	f.Fix = exceptionFix("mountTypes.allow: [" + typeName(m) + "]")
 	switch kind {
