@@ -254,20 +254,36 @@ func keepsFlagsClear(name string, args []specs.LinuxSeccompArg) bool {
 	if !ok {
 		return false
 	}
+	clears := func(a specs.LinuxSeccompArg) bool {
+		switch {
+		case a.Index != 0:
+			return false
+		case a.Op == specs.OpMaskedEqual: // (flags & Value) == ValueTwo
+			return a.Value&ns == ns && a.ValueTwo&ns == 0
+		case a.Op == specs.OpEqualTo:
+			return a.Value&ns == 0
+		}
+		return false
+	}
+	// runc hands libseccomp a rule whose conditions name one argument
+	// twice as one rule per condition, which allow the call when any
+	// holds (OR): then every condition must keep the flags clear by
+	// itself (red team: "mask clear" beside "arg0 & 0 == 0" let unshare
+	// through with any flags). Otherwise the conditions all hold
+	// together (AND), and one that keeps the flags clear is enough.
+	if repeatsAnArgument(args) {
+		return !slices.ContainsFunc(args, func(a specs.LinuxSeccompArg) bool { return !clears(a) })
+	}
+	return slices.ContainsFunc(args, clears)
+}
+
+func repeatsAnArgument(args []specs.LinuxSeccompArg) bool {
+	seen := map[uint]bool{}
 	for _, a := range args {
-		if a.Index != 0 {
-			continue
+		if seen[a.Index] {
+			return true
 		}
-		switch a.Op {
-		case specs.OpMaskedEqual: // (flags & Value) == ValueTwo
-			if a.Value&ns == ns && a.ValueTwo&ns == 0 {
-				return true
-			}
-		case specs.OpEqualTo:
-			if a.Value&ns == 0 {
-				return true
-			}
-		}
+		seen[a.Index] = true
 	}
 	return false
 }

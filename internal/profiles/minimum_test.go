@@ -92,6 +92,10 @@ func TestJudge(t *testing.T) {
 		{"confining.json", "x86_64", nil},
 		{"confining.json", "aarch64", nil},
 		{"clone-any-flags.json", "x86_64", []string{"clone", "unshare"}},
+		// Conditions that name one argument twice are ORed by runc: a
+		// "flags clear" mask beside one that always holds, or beside two
+		// on another argument, lets any flags through (red team).
+		{"same-argument-or.json", "x86_64", []string{"clone", "unshare"}},
 		// NOTIFY and LOG let through; TRACE does when ptrace runs.
 		{"notify-and-trace.json", "x86_64", []string{"bpf", "clone3", "mount", "ptrace"}},
 		// A refusal with conditions leaves the other arguments to the
