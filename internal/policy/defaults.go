@@ -11,6 +11,8 @@ var DefaultSensitivePaths = []HostPath{
 	"/var/lib/docker", "/run/docker", "/run/docker.sock",
 	"/var/lib/containers", "/run/crio",
 	"/run/nri", "/run/nri-guard", // the guard's own pins, marks and status
+	// What containerd runs as root on the node: NRI plugins and CNI plugins.
+	"/opt/nri", "/opt/cni", "/etc/cni", "/var/spool/cron",
 	// The sockets themselves, so a refusal of a parent directory names the
 	// socket it would have exposed.
 	"/run/k3s/containerd/containerd.sock", "/run/containerd/containerd.sock",
@@ -20,7 +22,11 @@ var DefaultSensitivePaths = []HostPath{
 // DefaultReadOnlyPaths may be mounted read-only (log shippers read them)
 // but never writable: a writable /var/log lets a container forge or erase
 // the node's audit trail and fill its disk.
-var DefaultReadOnlyPaths = []HostPath{"/var/log"}
+//
+// The node's programs and libraries are read-only paths too: pods mount
+// /usr/share/zoneinfo or a host tool read-only, but a writable /usr/bin
+// or /lib replaces what the node runs as root.
+var DefaultReadOnlyPaths = []HostPath{"/var/log", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32"}
 
 // SafeSysctls is the Kubernetes "safe" sysctl set (Pod Security Standards,
 // baseline, up to v1.32): namespaced, and without effect on other pods.

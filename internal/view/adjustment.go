@@ -27,8 +27,11 @@ type Adjustment struct {
 // container is (containerd's CRI: container type, pod namespace, name,
 // uid and sandbox id, container and image name) and nri-guard's own
 // decision record. The runtime wrapper and other tools read them, so no
-// NRI plugin may set or remove them.
-var ProtectedAnnotationPrefixes = []string{"io.kubernetes.cri.", "io.containerd.", "nri-guard.io/"}
+// NRI plugin may set or remove them. crun's run.oci.* annotations change
+// how it sets the container up (run.oci.keep_original_groups skips
+// setgroups, keeping the caller's group 0), after the wrapper judged the
+// spec, so they are no plugin's either.
+var ProtectedAnnotationPrefixes = []string{"io.kubernetes.cri.", "io.containerd.", "nri-guard.io/", "run.oci."}
 
 // IsProtectedAnnotation reports whether key is one no plugin may change.
 func IsProtectedAnnotation(key string) bool {
