@@ -170,6 +170,9 @@ exceptions:
   - name: ns-glob
     match: {namespaces: ["kube-*"], args: [[x]]}
     controls: {hostMounts: {allow: [/data]}}
+  - name: unconfined
+    match: {namespaces: [x], containers: [debug]}
+    controls: {seccomp: {mode: "off"}, noNewPrivileges: {mode: audit}, devices: {allow: ["/dev/fuse"]}}
 `)})
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +186,7 @@ exceptions:
 		`exception "labels" (p.yaml:19) grants root (runAsRoot.mode: off) in every namespace`,
 		`exception "labels" (p.yaml:19) grants root (runAsRoot.mode: off) by pod labels, which the pod's author sets`,
 		`exception "ns-glob" (p.yaml:22) grants host paths to namespaces matching "kube-*"`,
+		`exception "unconfined" (p.yaml:25) grants seccomp, new privileges, devices but pins neither match.args nor an image digest`,
 		`images.deny (p.yaml:5): "bad/*" names no registry, so it denies only under the system registries [docker.io]; write "*/bad/*"`,
 	} {
 		if !strings.Contains(got, want) {

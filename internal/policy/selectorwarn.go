@@ -44,6 +44,17 @@ func (p *Policy) SelectorWarnings() []string {
 	return out
 }
 
+// ExceptionsByImage names the exceptions that select by image.
+func (p *Policy) ExceptionsByImage() []string {
+	var out []string
+	for _, e := range p.Exceptions {
+		if len(e.Match.Images) > 0 {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
 func patternWarnings(where string, pat ImagePattern, regs string, grants bool) []string {
 	c, err := compileImagePattern(string(pat))
 	if err != nil || c.all || c.anyName {
@@ -76,11 +87,37 @@ func (e *CompiledException) grants() string {
 		(c.HostMounts.Mode.Set && c.HostMounts.Mode.Value != Enforce) || (c.HostPathVolumes.Mode.Set && c.HostPathVolumes.Mode.Value != Enforce) {
 		g = append(g, "host paths")
 	}
-	if c.Privileged.Mode.Set && c.Privileged.Mode.Value != Enforce {
+	if loosened(c.Privileged.Mode) {
 		g = append(g, "privileged")
+	}
+	// The rest reach the node less directly, but each one has been a
+	// route out when combined with the others. runAsRoot.rootGroup is not
+	// among them: group 0 reaches the node's files only through host
+	// paths, which are named above.
+	for _, other := range []struct {
+		what  string
+		given bool
+	}{
+		{"host namespaces", loosened(c.HostNamespaces.Mode) || c.HostNamespaces.Deny.Set},
+		{"seccomp", loosened(c.Seccomp.Mode) || c.Seccomp.Unconfined.Set || c.Seccomp.Localhost.Set || c.Seccomp.AllowProfiles.Set},
+		{"new privileges", loosened(c.NoNewPrivileges.Mode)},
+		{"unmasked /proc and /sys paths", loosened(c.MaskedPaths.Mode)},
+		{"devices", loosened(c.Devices.Mode) || c.Devices.Allow.Set},
+		{"mount types", loosened(c.MountTypes.Mode) || c.MountTypes.Allow.Set},
+		{"security labels", loosened(c.LSM.Mode) || c.LSM.SELinuxTypes.Set || c.LSM.SELinuxUsers.Set || c.LSM.SELinuxRoles.Set},
+		{"other runtimes", loosened(c.RuntimeHandlers.Mode)},
+		{"other plugins' changes", loosened(c.Plugins.Mode) || c.Plugins.Allow.Set || c.Plugins.AllowHooksFrom.Set || c.Plugins.HookPaths.Set},
+	} {
+		if other.given {
+			g = append(g, other.what)
+		}
 	}
 	return strings.Join(g, ", ")
 }
+
+// loosened: an exception sets a control's mode to something short of
+// enforce.
+func loosened(m Setting[Mode]) bool { return m.Set && m.Value != Enforce }
 
 // pinsProgram: the exception names what runs, by command line or by an
 // image digest, not only where it runs and what it is called.
