@@ -58,6 +58,9 @@ type Env struct {
 	// AppArmor and SELinux say whether the node enforces these LSMs; the
 	// runtime wrapper detects them.
 	AppArmor, SELinux bool
+	// NodeDevice reads the node's device node at a path (view.NodeDevice).
+	// Nil (the offline check) takes an allowed device path at its word.
+	NodeDevice func(path string) (typ string, major, minor int64, ok bool)
 }
 
 // Verdict is what enforce mode does about a finding.

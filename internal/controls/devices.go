@@ -33,9 +33,12 @@ const privilegedDeviceCount = 8
 func (Devices) Check(c *view.Container, s *policy.Controls, env *Env) []Finding {
 	d := &s.Devices
 	var denied []view.Device
+	impostor := map[string]string{}
 	for _, dev := range c.Devices {
 		if !anyMatch(d.Allow.Value, dev.Path) {
 			denied = append(denied, dev)
+		} else if why := notNodeDevice(dev, env); why != "" {
+			denied, impostor[dev.Path] = append(denied, dev), why
 		}
 	}
 	if len(denied) == 0 {
@@ -46,15 +49,22 @@ func (Devices) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 	}
 	out := make([]Finding, 0, len(denied))
 	for _, dev := range denied {
+		problem := "host device not in the allowlist"
+		if why := impostor[dev.Path]; why != "" {
+			problem = why
+		}
 		f := Finding{
 			Control: "devices",
 			Field:   "linux.devices[" + dev.Path + "]",
 			Value:   fmt.Sprintf("%s %d:%d", dev.Type, dev.Major, dev.Minor),
-			Problem: "host device not in the allowlist",
+			Problem: problem,
 			By:      dev.AddedBy,
 			Rule:    "devices.allow", Source: d.Allow.Source,
 			Verdict: Refuse,
 			Fix:     exceptionFix("devices.allow: [" + dev.Path + "]"),
+		}
+		if impostor[dev.Path] != "" {
+			f.Fix = "no setting admits another device at an allowed path: give the device its node path in the container, and allow that path"
 		}
 		switch {
 		case d.Action.Value == policy.DeviceRemove && env.DeviceRemoval:
@@ -67,6 +77,27 @@ func (Devices) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 		out = append(out, f)
 	}
 	return out
+}
+
+// notNodeDevice says why a device at an allowed path is not the node's
+// device at that path ("" when it is, or when the caller cannot look):
+// allowing /dev/fuse must not let a client put the node's disk there.
+func notNodeDevice(dev view.Device, env *Env) string {
+	if env == nil || env.NodeDevice == nil {
+		return ""
+	}
+	typ, major, minor, ok := env.NodeDevice(dev.Path)
+	if !ok {
+		return "the path is allowed, but the node has no device at " + dev.Path + " to compare it with"
+	}
+	want := dev.Type
+	if want == "u" { // unbuffered character device: the kernel knows it as "c"
+		want = "c"
+	}
+	if typ != want || major != dev.Major || minor != dev.Minor {
+		return fmt.Sprintf("the path is allowed, but the node's %s is %s %d:%d: an allowed path admits only the node's own device there", dev.Path, typ, major, minor)
+	}
+	return ""
 }
 
 func isPrivilegedSet(devs []view.Device) bool {

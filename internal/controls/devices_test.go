@@ -2,6 +2,7 @@ package controls
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/view"
@@ -43,4 +44,38 @@ func TestDevices(t *testing.T) {
 			want: []string{"privileged container"}, verdicts: []Verdict{Refuse}},
 		{name: "allowlisted devices do not count toward the set", policy: "devices:\n  allow: [\"/dev/tty*\"]\n", c: withDevices(many...)},
 	})
+}
+
+// TestAllowedPathNeedsTheNodesDevice: a CRI client names a device's
+// container path and its host path apart. With /dev/fuse allowed, the
+// node's disk at /dev/fuse in the container is refused (red team).
+func TestAllowedPathNeedsTheNodesDevice(t *testing.T) {
+	s := loadControls(t, "devices:\n  allow: [/dev/fuse, /dev/gone]\n")
+	env := &Env{NodeDevice: func(path string) (string, int64, int64, bool) {
+		if path == "/dev/fuse" {
+			return "c", 10, 229, true
+		}
+		return "", 0, 0, false
+	}}
+	dev := func(path, typ string, major, minor int64) *view.Container {
+		return ctr(func(c *view.Container) {
+			c.Devices = []view.Device{{Path: path, Type: typ, Major: major, Minor: minor}}
+		})
+	}
+	if got := (Devices{}).Check(dev("/dev/fuse", "c", 10, 229), s, env); len(got) != 0 {
+		t.Fatalf("the node's own /dev/fuse refused:\n%s", texts(got))
+	}
+	if got := (Devices{}).Check(dev("/dev/fuse", "u", 10, 229), s, env); len(got) != 0 {
+		t.Fatalf("/dev/fuse as an unbuffered character device refused:\n%s", texts(got))
+	}
+	for name, c := range map[string]*view.Container{
+		"the node's disk at /dev/fuse": dev("/dev/fuse", "b", 8, 0),
+		"another char device":          dev("/dev/fuse", "c", 1, 1),
+		"no node device to compare":    dev("/dev/gone", "c", 10, 229),
+	} {
+		got := Devices{}.Check(c, s, env)
+		if len(got) != 1 || got[0].Verdict != Refuse || !strings.Contains(got[0].Problem, "the path is allowed, but the node") {
+			t.Errorf("%s: want one refusal, got:\n%s", name, texts(got))
+		}
+	}
 }

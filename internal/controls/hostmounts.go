@@ -56,6 +56,9 @@ func hostBinds(c *view.Container, s *policy.Controls, allow []policy.HostPath, c
 			if !ok {
 				continue
 			}
+			if c.Pod.UIDDoubt != "" && inPodDir(c, src, s) {
+				f.Problem += " (not credited as the pod's own volume: " + c.Pod.UIDDoubt + ")"
+			}
 			out = append(out, f)
 			if f.Rewrite != nil {
 				break // dropping the mount, or making it read-only, settles its other paths too
@@ -173,12 +176,8 @@ func isListed(p string, list []policy.HostPath) bool {
 // They live below sensitive paths (/var/lib/kubelet, /var/lib/rancher)
 // but belong to this very pod.
 func runtimeManaged(c *view.Container, m view.Mount, src string, s *policy.Controls) bool {
-	kubeletRoot := string(s.HostMounts.KubeletRoot.Value)
-	if safeName(c.Pod.UID) && kubeletRoot != "" {
-		own := path.Join(policy.CleanHostPath(kubeletRoot), "pods", c.Pod.UID)
-		if isBelow(src, own) {
-			return true
-		}
+	if c.Pod.UIDDoubt == "" && inPodDir(c, src, s) {
+		return true
 	}
 	if ownLocalVolume(src, string(s.HostMounts.LocalStorage.Value), c.Pod.Namespace) {
 		return true
@@ -188,6 +187,14 @@ func runtimeManaged(c *view.Container, m view.Mount, src string, s *policy.Contr
 	}
 	leaf, ok := sandboxFiles[m.Destination]
 	return ok && strings.HasSuffix(src, "/io.containerd.grpc.v1.cri/sandboxes/"+c.Pod.ID+"/"+leaf)
+}
+
+// inPodDir reports whether src lies in kubelet's directory for the UID
+// the pod claims. Whether the claim is credited is UIDDoubt's to say.
+func inPodDir(c *view.Container, src string, s *policy.Controls) bool {
+	kubeletRoot := string(s.HostMounts.KubeletRoot.Value)
+	return safeName(c.Pod.UID) && kubeletRoot != "" &&
+		isBelow(src, path.Join(policy.CleanHostPath(kubeletRoot), "pods", c.Pod.UID))
 }
 
 // sandboxFiles maps the container paths containerd fills from its

@@ -49,6 +49,11 @@ func TestHostMounts(t *testing.T) {
 		{name: "the pod's own kubelet volumes pass", c: withMounts(
 			bind("/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~empty-dir/cache", "/cache"),
 			bind("/var/lib/kubelet/pods/uid-1/containers/app/abcd", "/dev/termination-log"))},
+		{name: "the pod's own volumes refused when its UID is in doubt", c: func() *view.Container {
+			c := withMounts(bind("/var/lib/kubelet/pods/uid-1/volumes/kubernetes.io~secret/token", "/token", "ro"))
+			c.Pod.UIDDoubt = "pod sandbox s2 holds the same pod UID"
+			return c
+		}(), want: []string{"is inside /var/lib/kubelet, denied (not credited as the pod's own volume: pod sandbox s2 holds the same pod UID)"}},
 		{name: "another pod's volumes refused", c: withMounts(bind("/var/lib/kubelet/pods/uid-2/volumes/x", "/x")),
 			want: []string{"is inside /var/lib/kubelet"}},
 		{name: "a dot-dot pod UID does not widen", c: func() *view.Container {

@@ -43,6 +43,8 @@ type Plugin struct {
 	configure func(config string) (*policy.Policy, *controls.Env, error)
 
 	state atomic.Pointer[state]
+	// pods tells which live sandboxes claim which pod UID (pods.go).
+	pods *pods
 }
 
 // state is replaced whole at every Configure (and policy reload).
@@ -65,7 +67,7 @@ type Options struct {
 
 // New returns a plugin; Run connects it.
 func New(o Options) *Plugin {
-	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey}
+	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods()}
 }
 
 // configureFor learns the runtime, loads the policy and subscribes to the
@@ -78,7 +80,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 		return 0, err
 	}
 	rt := detectRuntime(runtime, version, nriVersion)
-	env.Self = p.name
+	env.Self, env.NodeDevice = p.name, view.NodeDevice
 	env.SeccompErrnoRet = rt.SeccompErrnoRet
 	unavailable := rt.Unavailable()
 	st := &state{
@@ -88,10 +90,10 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	}
 	p.state.Store(st)
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))
-	logOptOuts(ctx, pol)
+	logOptOuts(ctx, pol, rt)
 
 	events := api.EventMask(0)
-	events.Set(api.Event_CREATE_CONTAINER)
+	events.Set(api.Event_CREATE_CONTAINER, api.Event_RUN_POD_SANDBOX, api.Event_STOP_POD_SANDBOX, api.Event_REMOVE_POD_SANDBOX)
 	if rt.Caps[controls.CapValidation] {
 		events.Set(api.Event_VALIDATE_CONTAINER_ADJUSTMENT)
 	} else {
@@ -107,15 +109,18 @@ func (p *Plugin) Reload(ctx context.Context, pol *policy.Policy, env *controls.E
 	if st == nil {
 		return // not configured yet: Configure loads the files itself
 	}
-	env.Self, env.SeccompErrnoRet = p.name, st.runtime.SeccompErrnoRet
+	env.Self, env.SeccompErrnoRet, env.NodeDevice = p.name, st.runtime.SeccompErrnoRet, view.NodeDevice
 	p.state.Store(&state{engine: engine.New(pol, env, st.runtime.Unavailable()), runtime: st.runtime, source: st.source})
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: policy reloaded")
-	logOptOuts(ctx, pol)
+	logOptOuts(ctx, pol, st.runtime)
 }
 
 // logOptOuts names every exception that keeps pods out of the user
-// namespace the policy asks for.
-func logOptOuts(ctx context.Context, pol *policy.Policy) {
+// namespace the policy asks for, and every selector a workload may claim.
+func logOptOuts(ctx context.Context, pol *policy.Policy, rt Runtime) {
+	if w := rt.ImageWarning(pol.ExceptionsByImage()); w != "" {
+		log.G(ctx).Warn("nri-guard: " + w)
+	}
 	for _, line := range pol.UserNamespaceOptOuts() {
 		log.G(ctx).Warn("nri-guard: " + line)
 	}
@@ -128,13 +133,14 @@ func logOptOuts(ctx context.Context, pol *policy.Policy) {
 // are left alone: stopping workloads is an operator's decision.
 func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {
 	st := p.state.Load()
+	p.pods.synchronize(pods)
 	byID := make(map[string]*api.PodSandbox, len(pods))
 	for _, pod := range pods {
 		byID[pod.GetId()] = pod
 	}
 	bad := 0
 	for _, ctr := range ctrs {
-		d := st.engine.Decide(nriview.FromNRI(byID[ctr.GetPodSandboxId()], ctr, st.source))
+		d := st.engine.Decide(p.view(st, byID[ctr.GetPodSandboxId()], ctr))
 		if d.Action == engine.Allow {
 			continue
 		}
@@ -150,7 +156,7 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs [
 // CreateContainer judges a container before it exists.
 func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, []*api.ContainerUpdate, error) {
 	st := p.state.Load()
-	d := st.engine.Decide(nriview.FromNRI(pod, ctr, st.source))
+	d := st.engine.Decide(p.view(st, pod, ctr))
 	switch d.Action {
 	case engine.Refuse:
 		msg := d.RefusalText()
@@ -159,6 +165,31 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 	}
 	p.record(ctx, "create", &d, isolatedNote(st.engine, &d))
 	return p.withRecord(adjustment(d.Rewrites), ctr.GetId(), &d), nil, nil
+}
+
+// view is the container as NRI shows it, with the pod's UID in doubt when
+// another live sandbox claims it too.
+func (p *Plugin) view(st *state, pod *api.PodSandbox, ctr *api.Container) *view.Container {
+	c := nriview.FromNRI(pod, ctr, st.source)
+	c.Pod.UIDDoubt = p.pods.doubt(pod)
+	return c
+}
+
+// RunPodSandbox, StopPodSandbox and RemovePodSandbox keep the view of
+// live sandboxes; they cannot refuse anything.
+func (p *Plugin) RunPodSandbox(_ context.Context, pod *api.PodSandbox) error {
+	p.pods.run(pod)
+	return nil
+}
+
+func (p *Plugin) StopPodSandbox(_ context.Context, pod *api.PodSandbox) error {
+	p.pods.stop(pod)
+	return nil
+}
+
+func (p *Plugin) RemovePodSandbox(_ context.Context, pod *api.PodSandbox) error {
+	p.pods.stop(pod)
+	return nil
 }
 
 // withRecord adds the signed decision record for the runtime wrapper.
@@ -175,6 +206,9 @@ func (p *Plugin) withRecord(adj *api.ContainerAdjustment, id string, d *engine.D
 	}
 	c := d.Container
 	who := record.Identity{Type: record.TypeContainer, SandboxID: c.Pod.ID, Namespace: c.Pod.Namespace, Pod: c.Pod.Name, Container: c.Name, Image: c.Image}
+	if c.Pod.UIDDoubt == "" {
+		who.PodUID = c.Pod.UID // vouched: the wrapper credits pods/<uid> only on this word
+	}
 	adj.AddAnnotation(record.Annotation, record.Sign(p.recordKey, record.Record{ContainerID: id, Exception: exc, Identity: who}))
 	return adj
 }
@@ -184,7 +218,7 @@ func (p *Plugin) withRecord(adj *api.ContainerAdjustment, id string, d *engine.D
 // mode would act on is a refusal, naming the plugin responsible.
 func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.ValidateContainerAdjustmentRequest) error {
 	st := p.state.Load()
-	pristine := nriview.FromNRI(req.GetPod(), req.GetContainer(), st.source)
+	pristine := p.view(st, req.GetPod(), req.GetContainer())
 	final := nriview.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
 	final.Adjustments = append(final.Adjustments, nriview.UpdateAdjustments(req.GetUpdate(), req.GetOwners())...)
 	d := st.engine.Decide(final)

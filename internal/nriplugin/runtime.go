@@ -21,6 +21,10 @@ type Runtime struct {
 	// SeccompErrnoRet: the runtime survives seccomp rules with their own
 	// errnoRet (NRI v0.11.0, in containerd 2.2.x, crashes on them).
 	SeccompErrnoRet bool
+	// ImageReported: the runtime fills NRI's Container.image from its own
+	// image store (containerd 2.4). Before that the image name is the CRI
+	// client's user_specified_image, read from containerd's annotation.
+	ImageReported bool
 }
 
 // detectRuntime works out the runtime's NRI level. containerd 2.0/2.1
@@ -46,6 +50,7 @@ func detectRuntime(name, version, nriVersion string) Runtime {
 	}
 	rt.SysctlsKnown = atLeast(level, "v0.12.0")
 	rt.SeccompErrnoRet = atLeast(level, "v0.12.0")
+	rt.ImageReported = name == "containerd" && atLeast(version, "v2.4.0")
 	return rt
 }
 
@@ -120,4 +125,16 @@ func (rt Runtime) Summary(unavailable map[string]string) string {
 		s += "; left to the runtime wrapper (NRI cannot see them): " + strings.Join(wrapper, ", ")
 	}
 	return s
+}
+
+// ImageWarning says which exceptions match by an image name that, on this
+// runtime, is the CRI client's word; "" when the runtime reports the
+// image itself or no exception matches by image.
+func (rt Runtime) ImageWarning(byImage []string) string {
+	if rt.ImageReported || len(byImage) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s does not report a container's image to NRI: exceptions %s match by the image name the CRI client sent "+
+		"(kubelet sends the pod's image; a client of containerd's socket can send any name for any image); containerd 2.4 reports the image itself",
+		rt.Name, rt.Version, strings.Join(byImage, ", "))
 }

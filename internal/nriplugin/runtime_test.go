@@ -37,3 +37,18 @@ func TestDetectRuntime(t *testing.T) {
 		}
 	}
 }
+
+// TestImageWarning: before containerd 2.4 the image an exception matches
+// is the CRI client's word, and the start-up log says which exceptions
+// rest on it.
+func TestImageWarning(t *testing.T) {
+	for version, warn := range map[string]bool{"v2.4.2": false, "2.4.0+unknown": false, "v2.3.4-k3s1": true, "v2.2.9": true} {
+		got := detectRuntime("containerd", version, "").ImageWarning([]string{"k3s-coredns"})
+		if (got != "") != warn || warn && !strings.Contains(got, "exceptions k3s-coredns match by the image name the CRI client sent") {
+			t.Errorf("%s: %q", version, got)
+		}
+	}
+	if got := detectRuntime("containerd", "v2.2.9", "").ImageWarning(nil); got != "" {
+		t.Errorf("no exception by image, yet: %q", got)
+	}
+}

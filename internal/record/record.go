@@ -8,11 +8,13 @@
 // the node can read: it cannot be forged, and copying it to another
 // container does not verify.
 //
-// Format v2 (written since the identity was added):
-// "v2.<exception>.<type>.<sandbox id>.<namespace>.<pod>.<container>.<image>.<mac>",
-// each part unpadded URL-safe base64. v1 ("v1.<exception>.<mac>", no
-// identity) still verifies, so containers created before an upgrade keep
-// their exception; the wrapper then reads their identity from the spec.
+// Format v3 (written since the pod UID was added):
+// "v3.<exception>.<type>.<sandbox id>.<namespace>.<pod>.<container>.<image>.<pod uid>.<mac>",
+// each part unpadded URL-safe base64. v2 (the same without the pod UID)
+// and v1 ("v1.<exception>.<mac>", no identity) still verify, so
+// containers created before an upgrade keep their exception; the wrapper
+// then reads what the record lacks from the spec, and credits no pod
+// directory on a UID the record does not vouch for.
 package record
 
 import (
@@ -35,6 +37,7 @@ const Annotation = "nri-guard.io/decision"
 const (
 	v1 = "v1"
 	v2 = "v2"
+	v3 = "v3"
 )
 
 // Record is the plugin's decision the wrapper acts on.
@@ -58,6 +61,9 @@ type Identity struct {
 	Pod       string
 	Container string
 	Image     string
+	// PodUID is the pod UID the plugin vouches for: no other live sandbox
+	// claimed it. "" when it does not vouch (and in v1/v2 records).
+	PodUID string
 }
 
 // TypeContainer is the only Type the NRI plugin writes.
@@ -66,16 +72,20 @@ const TypeContainer = "container"
 // Strict: one record has exactly one encoding (trailing bits must be zero).
 var enc = base64.RawURLEncoding.Strict()
 
-// Sign returns the annotation value for r, in format v2.
+// Sign returns the annotation value for r, in format v3.
 func Sign(key []byte, r Record) string {
-	parts := append([]string{v2}, encodeAll(r.fields()...)...)
-	return strings.Join(append(parts, enc.EncodeToString(macV2(key, r))), ".")
+	parts := append([]string{v3}, encodeAll(r.fields(v3)...)...)
+	return strings.Join(append(parts, enc.EncodeToString(macFields(key, v3, r))), ".")
 }
 
-// fields are the signed parts of a v2 record after the container ID.
-func (r Record) fields() []string {
+// fields are the signed parts of a v2 or v3 record after the container ID.
+func (r Record) fields(version string) []string {
 	id := r.Identity
-	return []string{r.Exception, id.Type, id.SandboxID, id.Namespace, id.Pod, id.Container, id.Image}
+	f := []string{r.Exception, id.Type, id.SandboxID, id.Namespace, id.Pod, id.Container, id.Image}
+	if version == v3 {
+		f = append(f, id.PodUID)
+	}
+	return f
 }
 
 func encodeAll(items ...string) []string {
@@ -86,11 +96,12 @@ func encodeAll(items ...string) []string {
 	return out
 }
 
-// macV2 length-prefixes every field, so no two records share an input.
-func macV2(key []byte, r Record) []byte {
+// macFields length-prefixes every field, so no two records share an
+// input; the version is part of it, so a v3 record cannot pass as v2.
+func macFields(key []byte, version string, r Record) []byte {
 	h := hmac.New(sha256.New, key)
-	h.Write([]byte("nri-guard/" + v2 + "\x00"))
-	for _, f := range append([]string{r.ContainerID}, r.fields()...) {
+	h.Write([]byte("nri-guard/" + version + "\x00"))
+	for _, f := range append([]string{r.ContainerID}, r.fields(version)...) {
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(len(f)))
 		h.Write(n[:])
@@ -103,6 +114,13 @@ func macV1(key []byte, r Record) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte("nri-guard/" + v1 + "\x00" + r.ContainerID + "\x00" + r.Exception))
 	return h.Sum(nil)
+}
+
+// signV2 is the format before the pod UID, for tests of what older
+// plugins wrote.
+func signV2(key []byte, r Record) string {
+	parts := append([]string{v2}, encodeAll(r.fields(v2)...)...)
+	return strings.Join(append(parts, enc.EncodeToString(macFields(key, v2, r))), ".")
 }
 
 // signV1 is the old format, for tests of what older plugins wrote.
@@ -129,6 +147,8 @@ func Verify(key []byte, containerID, value string) (Record, error) {
 		want = 3
 	case v2:
 		want = 9
+	case v3:
+		want = 10
 	default:
 		return Record{}, ErrMalformed
 	}
@@ -145,13 +165,18 @@ func Verify(key []byte, containerID, value string) (Record, error) {
 	}
 	sum := []byte(decoded[len(decoded)-1])
 	r := Record{ContainerID: containerID, Exception: decoded[0], Version: 1}
-	mac := macV1
-	if parts[0] == v2 {
-		d := decoded
+	var mac []byte
+	switch d := decoded; parts[0] {
+	case v1:
+		mac = macV1(key, r)
+	case v2, v3:
 		r.Version, r.Identity = 2, Identity{Type: d[1], SandboxID: d[2], Namespace: d[3], Pod: d[4], Container: d[5], Image: d[6]}
-		mac = macV2
+		if parts[0] == v3 {
+			r.Version, r.Identity.PodUID = 3, d[7]
+		}
+		mac = macFields(key, parts[0], r)
 	}
-	if !hmac.Equal(sum, mac(key, r)) {
+	if !hmac.Equal(sum, mac) {
 		return Record{}, ErrForged
 	}
 	return r, nil

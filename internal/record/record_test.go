@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-var web = Identity{Type: TypeContainer, SandboxID: "s1", Namespace: "default", Pod: "web", Container: "app", Image: "docker.io/library/nginx:1"}
+var web = Identity{Type: TypeContainer, SandboxID: "s1", Namespace: "default", Pod: "web", Container: "app", Image: "docker.io/library/nginx:1", PodUID: "web-uid"}
 
 func TestSignVerify(t *testing.T) {
 	key := []byte(strings.Repeat("k", KeySize))
 	other := []byte(strings.Repeat("x", KeySize))
 	v := Sign(key, Record{ContainerID: "c1", Exception: "monitoring", Identity: web})
-	if r, err := Verify(key, "c1", v); err != nil || r.Exception != "monitoring" || r.Identity != web || r.Version != 2 {
+	if r, err := Verify(key, "c1", v); err != nil || r.Exception != "monitoring" || r.Identity != web || r.Version != 3 {
 		t.Fatalf("round trip: %+v %v", r, err)
 	}
 	parts := strings.Split(v, ".")
@@ -38,14 +38,16 @@ func TestSignVerify(t *testing.T) {
 		"namespace swapped":        {key, "c1", swap(4, "kube-system"), ErrForged},
 		"pod swapped":              {key, "c1", swap(5, "coredns-1"), ErrForged},
 		"container swapped":        {key, "c1", swap(6, "coredns"), ErrForged},
+		"pod uid swapped":          {key, "c1", swap(8, "victim-uid"), ErrForged},
+		"v3 passed off as v2":      {key, "c1", "v2." + strings.Join(append(parts[1:8:8], parts[9]), "."), ErrForged},
 		"image swapped":            {key, "c1", swap(7, "rancher/mirrored-coredns-coredns:1"), ErrForged},
 		"fields shifted":           {key, "c1", strings.Join(append(parts[:4:4], append([]string{parts[5], parts[4]}, parts[6:]...)...), "."), ErrForged},
 		"garbage":                  {key, "c1", "v2.!!.??", ErrMalformed},
-		"future version":           {key, "c1", "v3" + v[2:], ErrMalformed},
-		"v1 prefix on a v2 record": {key, "c1", "v1" + v[2:], ErrMalformed},
+		"future version":           {key, "c1", "v4" + v[2:], ErrMalformed},
+		"v1 prefix on a v3 record": {key, "c1", "v1" + v[2:], ErrMalformed},
 		"truncated":                {key, "c1", v[:len(v)-4], ErrMalformed},
 		"a part dropped":           {key, "c1", strings.Join(parts[:8], "."), ErrMalformed},
-		"line break inside":        {key, "c1", "v2.\n" + v[3:], ErrMalformed},
+		"line break inside":        {key, "c1", "v3.\n" + v[3:], ErrMalformed},
 	}
 	for name, tc := range cases {
 		if _, err := Verify(tc.key, tc.id, tc.value); !errors.Is(err, tc.want) {
@@ -74,6 +76,18 @@ func TestV1StillVerifies(t *testing.T) {
 	}
 }
 
+// TestV2StillVerifies: a record from before the pod UID was signed keeps
+// its identity and carries no pod UID, so the wrapper vouches for none.
+func TestV2StillVerifies(t *testing.T) {
+	key := []byte(strings.Repeat("k", KeySize))
+	r, err := Verify(key, "c1", signV2(key, Record{ContainerID: "c1", Exception: "e", Identity: web}))
+	want := web
+	want.PodUID = ""
+	if err != nil || r.Version != 2 || r.Identity != want {
+		t.Fatalf("v2 record: %+v %v", r, err)
+	}
+}
+
 func TestKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "record.key")
 	k1, err := LoadOrCreateKey(path)
@@ -98,6 +112,7 @@ func FuzzVerify(f *testing.F) {
 	key := []byte(strings.Repeat("k", KeySize))
 	f.Add("c1", Sign(key, Record{ContainerID: "c1", Exception: "e", Identity: web}))
 	f.Add("c1", signV1(key, Record{ContainerID: "c1", Exception: "e"}))
+	f.Add("c1", signV2(key, Record{ContainerID: "c1", Exception: "e", Identity: web}))
 	f.Add("", "v1..")
 	f.Add("", "v2........")
 	f.Fuzz(func(t *testing.T, id, value string) {
@@ -105,10 +120,7 @@ func FuzzVerify(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again := Sign(key, r)
-		if r.Version == 1 {
-			again = signV1(key, r)
-		}
+		again := map[int]func([]byte, Record) string{1: signV1, 2: signV2, 3: Sign}[r.Version](key, r)
 		if again != value {
 			t.Fatalf("verified a value that is not what Sign gives: %q", value)
 		}

@@ -21,6 +21,9 @@ import (
 // and says where the two differ (a plugin rewrote the annotations).
 func adoptIdentity(c *view.Container, rec record.Record) string {
 	c.Sandbox = false
+	if rec.Version < 3 {
+		c.Pod.UIDDoubt = "the decision record (written before an upgrade) does not vouch for the pod UID"
+	}
 	if rec.Version < 2 {
 		return "decision record v1 (written before an upgrade) carries no identity: it is read from the spec's annotations"
 	}
@@ -43,6 +46,15 @@ func adoptIdentity(c *view.Container, rec record.Record) string {
 			differ = append(differ, f.name+" "+quote(f.fromCRI)+" (record: "+quote(f.fromSigns)+")")
 		}
 		*f.have = f.fromSigns
+	}
+	if rec.Version >= 3 {
+		switch {
+		case id.PodUID == "":
+			c.Pod.UIDDoubt = "the NRI plugin did not vouch for the pod UID (another live sandbox claimed it)"
+		case id.PodUID != c.Pod.UID:
+			differ = append(differ, "pod uid "+quote(c.Pod.UID)+" (record: "+quote(id.PodUID)+")")
+			c.Pod.UID = id.PodUID
+		}
 	}
 	if c.Annotations[view.AnnotationContainerType] != record.TypeContainer {
 		differ = append(differ, "container type "+quote(c.Annotations[view.AnnotationContainerType])+" (record: container)")

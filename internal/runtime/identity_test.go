@@ -138,3 +138,50 @@ func TestJoinedPath(t *testing.T) {
 		}
 	}
 }
+
+// TestPodUIDNeedsTheRecordsWord: a pod's kubelet directory is its own
+// only on the NRI plugin's signed word. The UID annotation is the CRI
+// client's: a client naming another pod's UID must not get that pod's
+// volumes, with or without the plugin.
+func TestPodUIDNeedsTheRecordsWord(t *testing.T) {
+	me := record.Identity{Type: record.TypeContainer, Namespace: "default", Pod: "p", Container: "c"}
+	vouched := me
+	vouched.PodUID = "uid-1"
+	cases := []struct {
+		name   string
+		record func(key []byte) string
+		refuse string // fragment of the refusal; "" = created
+	}{
+		{"no record", func([]byte) string { return "" },
+			"not credited as the pod's own volume: no signed decision record vouches for the pod UID"},
+		{"the plugin did not vouch", func(k []byte) string { return record.Sign(k, record.Record{ContainerID: "c1", Identity: me}) },
+			"not credited as the pod's own volume: the NRI plugin did not vouch for the pod UID"},
+		{"a v1 record", func(k []byte) string { return v1Record(k, "c1", "") },
+			"not credited as the pod's own volume: the decision record (written before an upgrade) does not vouch"},
+		{"vouched", func(k []byte) string { return record.Sign(k, record.Record{ContainerID: "c1", Identity: vouched}) }, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			// A kubelet root of the test's own, as sensitive as the real one.
+			kubelet := filepath.Join(f.dir, "kubelet")
+			volume := filepath.Join(kubelet, "pods/uid-1/volumes/kubernetes.io~secret/token")
+			os.MkdirAll(volume, 0o755)
+			os.WriteFile(filepath.Join(f.dir, "policy.yaml"), []byte(testPolicy+"controls:\n  hostMounts:\n    kubeletRoot: "+kubelet+"\n    extraPaths: ["+kubelet+"]\n"), 0o644)
+			s := appSpec("default")
+			s.Annotations["io.kubernetes.cri.sandbox-uid"] = "uid-1"
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/token", Type: "bind", Source: volume, Options: []string{"rbind", "ro"}})
+			if r := tc.record(f.key); r != "" {
+				s.Annotations[record.Annotation] = r
+			}
+			f.writeSpec(t, s)
+			msg := f.create("c1")
+			if tc.refuse != "" && !strings.Contains(msg, tc.refuse) {
+				t.Fatalf("got %q, want %q", msg, tc.refuse)
+			}
+			if tc.refuse == "" && msg != "" {
+				t.Fatalf("the vouched pod's own volume refused: %q", msg)
+			}
+		})
+	}
+}

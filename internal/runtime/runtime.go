@@ -140,6 +140,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	}
 	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
 	env.AppArmor, env.SELinux = nodeLSMs()
+	env.NodeDevice = view.NodeDevice
 	// Judge the bind sources as the files they are now, and mount those
 	// very files (pin.go): a path swapped after the check changes nothing.
 	srcs, err := openSources(spec, bundle)
@@ -201,6 +202,8 @@ func loadPolicy(cfg Config) (*policy.Policy, *controls.Env, string, error) {
 // A pod sandbox never passes through NRI's CreateContainer, so it has no
 // record; it is matched by namespace and name, which containerd writes.
 func decide(eng *engine.Engine, cfg Config, c *view.Container, spec *specs.Spec) (engine.Decision, string) {
+	// Only a record vouches for the pod UID; adoptIdentity clears this.
+	c.Pod.UIDDoubt = "no signed decision record vouches for the pod UID"
 	if c.Sandbox && spec.Annotations[record.Annotation] == "" {
 		if why := sandboxImpostor(c); why != "" {
 			return impostorDecision(c, why), ""
@@ -214,6 +217,7 @@ func decide(eng *engine.Engine, cfg Config, c *view.Container, spec *specs.Spec)
 		rec, err = record.Verify(key, c.ID, spec.Annotations[record.Annotation])
 	}
 	if err == nil {
+		c.Pod.UIDDoubt = ""
 		why := adoptIdentity(c, rec)
 		var d engine.Decision
 		if d, err = eng.DecideAs(c, rec.Exception); err == nil {

@@ -112,6 +112,10 @@ type Pod struct {
 	// it; an OCI spec does not, so the runtime wrapper fills in the handler
 	// it serves.
 	RuntimeHandler string
+	// UIDDoubt, when set, says why UID is not taken as this pod's own
+	// (another live sandbox holds it; no signed record vouches for it):
+	// kubelet's pods/<uid> directory is then not credited to the pod.
+	UIDDoubt string
 }
 
 // Namespace is one Linux namespace entry of the spec.
