@@ -7,7 +7,7 @@ GO        ?= go
 TAGS      ?= nri_no_wasm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -buildid= -X github.com/nri-guard/nri-guard/internal/cli.Version=$(VERSION)
-CONTAINERD_VERSIONS ?= v2.4.2 v2.2.9 v2.1.9
+CONTAINERD_VERSIONS ?= v2.4.2 v2.3.4 v2.2.9 v2.1.9
 FUZZTIME  ?= 30s
 
 export CGO_ENABLED ?= 0

@@ -7,7 +7,7 @@
 //
 // Environment:
 //
-//	CONTAINERD_VERSIONS   containerd versions to run (default "v2.4.2 v2.2.9 v2.1.9")
+//	CONTAINERD_VERSIONS   containerd versions to run (default "v2.4.2 v2.3.4 v2.2.9 v2.1.9")
 //	NRI_GUARD_E2E_MODES   how nri-guard is attached: external, preregistered,
 //	                      none (no guard; only cases marked infra run). Unset:
 //	                      the versions alternate between external and
@@ -67,7 +67,7 @@ var (
 	// k3sImages are the image tars for k3sImageNames.
 	k3sImages []string
 
-	versions = strings.Fields(envOr("CONTAINERD_VERSIONS", "v2.4.2 v2.2.9 v2.1.9"))
+	versions = strings.Fields(envOr("CONTAINERD_VERSIONS", "v2.4.2 v2.3.4 v2.2.9 v2.1.9"))
 	modes    = strings.Fields(envOr("NRI_GUARD_E2E_MODES", "external preregistered"))
 
 	passed, failed atomic.Int64

@@ -3,7 +3,7 @@
 # against every containerd version in CONTAINERD_VERSIONS. The last line
 # is "N passed, N failed"; the exit status is non-zero on any failure.
 #
-#   CONTAINERD_VERSIONS="v2.4.2 v2.2.9 v2.1.9"  versions to run
+#   CONTAINERD_VERSIONS="v2.4.2 v2.3.4 v2.2.9 v2.1.9"  versions to run
 #   NRI_GUARD_E2E_MODES="external preregistered none"  (see e2e/main_test.go)
 #   E2E_RUN=regexp    go test -run filter, e.g. 'TestCases/v2.4.2'
 #   E2E_LOG=file      full verbose log (default /tmp/nri-guard-e2e.log)
