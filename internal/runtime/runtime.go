@@ -154,7 +154,21 @@ func guardCreate(cfg Config, inv invocation) string {
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")
 	}
+	msg := carryOut(cfg, inv, bundle, spec, mode, c, &d, srcs)
+	if msg != "" && d.Action != engine.Refuse {
+		// A step after the decision refused (pinning, the user namespace,
+		// writing the spec): the log must not say the container ran.
+		d.Action = engine.Refuse
+		why = strings.TrimPrefix(why+"; refused after the decision: "+msg, "; ")
+	}
 	logDecision(cfg, &d, pol.Files, why)
+	return msg
+}
+
+// carryOut makes the decision true in the bundle: it pins the judged bind
+// sources, applies the rewrites, enters the user namespace and writes the
+// spec. It returns the refusal text, or "" to go on.
+func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode os.FileMode, c *view.Container, d *engine.Decision, srcs *sources) string {
 	if d.Action == engine.Refuse {
 		return d.RefusalText()
 	}
@@ -170,10 +184,10 @@ func guardCreate(cfg Config, inv invocation) string {
 	if wantsUserNamespace(d.Rewrites) {
 		if err := enterUserNamespace(cfg, inv, bundle, spec, c); err != nil {
 			releasePins(inv.containerID())
-			return userNamespaceRefusal(c, &d, err)
+			return userNamespaceRefusal(c, d, err)
 		}
 	}
-	if err := writeSpec(specPath, spec, mode); err != nil {
+	if err := writeSpec(filepath.Join(bundle, "config.json"), spec, mode); err != nil {
 		releasePins(inv.containerID())
 		return "nri-guard-runc: refused: cannot write the rewritten spec: " + err.Error()
 	}

@@ -171,3 +171,22 @@ func TestRangeStaysWhileAContainerOfThePodIsLeft(t *testing.T) {
 		t.Fatal("the sweep must return the range once the last container is gone")
 	}
 }
+
+// TestDecisionLogSaysRefusedWhenALaterStepRefuses: the user namespace is
+// entered after the decision; when that fails the container is refused,
+// and the decision log must say so, not "rewrite".
+func TestDecisionLogSaysRefusedWhenALaterStepRefuses(t *testing.T) {
+	f := newFixture(t)
+	os.WriteFile(filepath.Join(f.dir, "policy.yaml"), []byte(testPolicy+"controls:\n  userNamespaces:\n    mode: enforce\n    want: enable\n"), 0o644)
+	s := appSpec("default")
+	s.Annotations["io.kubernetes.cri.sandbox-id"] = "no-such-sandbox"
+	f.writeSpec(t, s)
+	msg := f.create("c1")
+	if !strings.Contains(msg, "cannot be given a user namespace") {
+		t.Fatalf("want a user namespace refusal, got %q", msg)
+	}
+	log, _ := os.ReadFile(f.cfg.DecisionLog)
+	if !strings.Contains(string(log), `"action":"refuse"`) || !strings.Contains(string(log), "refused after the decision: ") {
+		t.Fatalf("the decision log does not say refused:\n%s", log)
+	}
+}
