@@ -50,7 +50,7 @@ conformance:
 	$(GO) test -tags $(TAGS) -count=1 -run TestPodSecurityStandardsFixtures -v ./internal/check/ | grep -E 'v1\.[0-9]+:|^(--- )?(PASS|FAIL|ok)'
 
 bench:
-	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/runtime/ ./internal/idpool/
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./internal/engine/ ./internal/wrapper/ ./internal/idpool/
 
 e2e: build
 	CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" bash e2e/run.sh

@@ -86,7 +86,7 @@ func TestPinsDirectoryIsNoWayIn(t *testing.T) {
 // of /. A capability-less pod that mounts /run/nri-guard/pins writable
 // and writes the node's /etc through it must fail: it is refused (the
 // pins are a sensitive path; the wrapper also makes the pin of a
-// read-only mount read-only, unit-tested in internal/runtime).
+// read-only mount read-only, unit-tested in internal/wrapper).
 func TestPinsAreNotWritable(t *testing.T) {
 	eachVersion(t, func(t *testing.T, e *env, tag string) {
 		vp := e.newPod("logging", "rootreader-"+tag, false)

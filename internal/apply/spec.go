@@ -51,7 +51,7 @@ func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
 			spec.Linux.ReadonlyPaths = append(spec.Linux.ReadonlyPaths, r.ReadonlyPaths...)
 		case view.SetUserNamespace:
 			// Needs the node's id pool and the pod's sandbox: the runtime
-			// wrapper applies it (internal/runtime/userns.go).
+			// wrapper applies it (internal/wrapper/userns.go).
 		}
 	}
 }

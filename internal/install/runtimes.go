@@ -9,7 +9,7 @@ package install
 // one (runtime_type io.containerd.runc.v2: the runc shim runs its
 // BinaryName exactly as it runs runc) with a wrapper of its own,
 // bin/nri-guard-runc-NAME, which runs the real binary that runtime.yaml
-// names for it (internal/runtime, handlers.go). Runtimes of another type
+// names for it (internal/wrapper, handlers.go). Runtimes of another type
 // (the wasm shims, kata, gVisor) have no OCI runtime binary to wrap: they
 // stay as they are, and their pods are refused until the admin lists
 // them as isolated in the policy.
@@ -25,7 +25,7 @@ import (
 	"slices"
 	"strings"
 
-	nrgruntime "github.com/nri-guard/nri-guard/internal/runtime"
+	"github.com/nri-guard/nri-guard/internal/wrapper"
 )
 
 // runcShim is the runtime type whose BinaryName the installer can wrap.
@@ -40,7 +40,7 @@ type Runtime struct {
 // Wrappable: the runc shim runs its binary, and it is not runc itself
 // (the default route wraps runc).
 func (r Runtime) Wrappable() bool {
-	return r.Type == runcShim && r.Name != nrgruntime.DefaultHandler
+	return r.Type == runcShim && r.Name != wrapper.DefaultHandler
 }
 
 // runtimeTables are the CRI runtime tables of containerd's config
@@ -189,7 +189,7 @@ func runtimesOf(root string) ([]Runtime, string, error) {
 	}
 	runtimes, def, err := readRuntimes(path, data)
 	if def == "" {
-		def = nrgruntime.DefaultHandler // containerd's own default
+		def = wrapper.DefaultHandler // containerd's own default
 	}
 	return runtimes, def, err
 }
@@ -207,12 +207,12 @@ func (n Node) Wrapped() ([]Runtime, error) {
 		}
 		switch {
 		case !handlerName.MatchString(r.Name):
-			return nil, fmt.Errorf("%s:%d: runtime %q: the installer names its wrapper bin/%s, so the name must be letters, digits, '.', '_' and '-'", renderedConfig, r.Line, r.Name, nrgruntime.WrapperFor(r.Name))
+			return nil, fmt.Errorf("%s:%d: runtime %q: the installer names its wrapper bin/%s, so the name must be letters, digits, '.', '_' and '-'", renderedConfig, r.Line, r.Name, wrapper.WrapperFor(r.Name))
 		case r.BinaryName == "":
 			return nil, fmt.Errorf("%s:%d: runtime %q has no BinaryName, so its shim runs whatever runc is on containerd's PATH; name its binary in your containerd template so the wrapper knows what it stands for", renderedConfig, r.Line, r.Name)
 		case !filepath.IsAbs(r.BinaryName):
 			return nil, fmt.Errorf("%s:%d: runtime %q: BinaryName %q is not an absolute path; the wrapper must know exactly which binary it stands for", renderedConfig, r.Line, r.Name, r.BinaryName)
-		case strings.HasPrefix(filepath.Base(r.BinaryName), nrgruntime.WrapperName):
+		case strings.HasPrefix(filepath.Base(r.BinaryName), wrapper.WrapperName):
 			return nil, fmt.Errorf("%s:%d: runtime %q already runs a runtime wrapper (%s): remove that from your containerd template; the installer wraps every runc-compatible runtime itself", renderedConfig, r.Line, r.Name, r.BinaryName)
 		}
 		out = append(out, r)
@@ -236,7 +236,7 @@ func (n Node) Unwrapped() []Runtime {
 // runc, every wrapped runtime, and "" (a pod without a RuntimeClass) when
 // the default runtime is one of them.
 func (n Node) Guarded(wrapped []Runtime) []string {
-	out := []string{nrgruntime.DefaultHandler}
+	out := []string{wrapper.DefaultHandler}
 	for _, r := range wrapped {
 		out = append(out, r.Name)
 	}
@@ -248,7 +248,7 @@ func (n Node) Guarded(wrapped []Runtime) []string {
 
 // wrapperPath is the node path of handler h's wrapper.
 func wrapperPath(h string) string {
-	return filepath.Join(filepath.Dir(wrapperBin), nrgruntime.WrapperFor(h))
+	return filepath.Join(filepath.Dir(wrapperBin), wrapper.WrapperFor(h))
 }
 
 // describeRuntimes says which of K3s's runtimes get a wrapper and which
@@ -256,7 +256,7 @@ func wrapperPath(h string) string {
 func describeRuntimes(w io.Writer, n Node) {
 	for _, r := range n.Runtimes {
 		switch {
-		case r.Name == nrgruntime.DefaultHandler:
+		case r.Name == wrapper.DefaultHandler:
 		case r.Wrappable():
 			fmt.Fprintf(w, "  - runtime %s (%s): wrapped too, by %s, which runs %s\n", r.Name, r.Type, wrapperPath(r.Name), r.BinaryName)
 		default:

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/policy"
-	nrgruntime "github.com/nri-guard/nri-guard/internal/runtime"
+	"github.com/nri-guard/nri-guard/internal/wrapper"
 	"gopkg.in/yaml.v3"
 )
 
@@ -86,7 +86,7 @@ func TestInstallWrapsEveryRuncCompatibleRuntime(t *testing.T) {
 	}
 	// The wrapper's configuration maps each wrapper to its real binary,
 	// and the wrapper's own decoder takes it.
-	var cfg nrgruntime.Config
+	var cfg wrapper.Config
 	dec := yaml.NewDecoder(strings.NewReader(n.read(runtimeConfig)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {

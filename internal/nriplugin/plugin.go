@@ -5,7 +5,7 @@
 //
 // Mount sources reach it as path strings, and it judges those; a path
 // can change before runc mounts it. The runtime wrapper judges what each
-// bind source really is and mounts that very file (internal/runtime,
+// bind source really is and mounts that very file (internal/wrapper,
 // pin.go): its verdict on the pinned source is the one that counts.
 package nriplugin
 

@@ -1,4 +1,4 @@
-package runtime
+package wrapper
 
 // Which real binary the wrapper stands for.
 //

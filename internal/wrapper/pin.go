@@ -1,4 +1,4 @@
-package runtime
+package wrapper
 
 // Pinned mount sources: what runc mounts is what the guard judged.
 //

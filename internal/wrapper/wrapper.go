@@ -1,4 +1,4 @@
-// Package runtime is nri-guard's runtime wrapper: containerd runs it as
+// Package wrapper is nri-guard's runtime wrapper: containerd runs it as
 // runc (the runc runtime's BinaryName). On create it sees the bundle's
 // final config.json, the only place that shows capabilities, the
 // read-only root flag, no_new_privs and the working directory, judges it
@@ -12,7 +12,7 @@
 // containerd runs it under (nri-guard-runc, nri-guard-runc-crun, ...)
 // says which handler it serves and so which real binary it hands over
 // to; see handlers.go.
-package runtime
+package wrapper
 
 import (
 	"encoding/json"
