@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/policy"
 )
 
@@ -21,6 +22,7 @@ func runPolicyShow(args []string, stdout, stderr io.Writer) int {
 	forWorkload := fs.String("for", "", "explain the settings for NAMESPACE/POD[/CONTAINER]")
 	var cmdline argFlags
 	fs.Var(&cmdline, "arg", "with --for: one argument of the process's command line, entrypoint first (repeatable)")
+	table := fs.Bool("controls", false, "print the table of controls (what each reads and does, which are the wrapper's, which are off under this policy)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -28,6 +30,10 @@ func runPolicyShow(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "nri-guard: bad policy:\n%v\n", err)
 		return exitFail
+	}
+	if *table {
+		fmt.Fprint(stdout, controls.Table(pol.Controls.ModesByKey(), "off under this policy"))
+		return exitOK
 	}
 	pol.Show(stdout)
 	if *forWorkload == "" {

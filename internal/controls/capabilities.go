@@ -15,11 +15,9 @@ type Capabilities struct{}
 
 func (Capabilities) Meta() Meta {
 	return Meta{
-		ID: "capabilities", Key: "capabilities", Since: policy.APIVersion,
-		Description: "drop capabilities outside the allowlist from all five sets, or refuse added ones",
-		Reads:       []string{"process.capabilities"},
-		Rewrites:    []string{"process.capabilities (drop)"},
-		Needs:       CapFullSpec,
+		ID: "capabilities", Key: "capabilities", Needs: CapFullSpec,
+		Reads: "all five capability sets",
+		Does:  "drops capabilities outside the allowlist (default: the Pod Security Standards baseline set); one the workload added (e.g. `CAP_SYS_ADMIN`) is refused, or dropped with `added: drop`",
 	}
 }
 

@@ -24,15 +24,11 @@ type Meta struct {
 	// ID names the control in refusals and logs ("host-mounts").
 	ID string
 	// Key is the control's section in the policy ("hostMounts").
-	Key         string
-	Description string
-	// Reads and Rewrites list the container fields the control looks at
-	// and may change.
-	Reads    []string
-	Rewrites []string
-	// Since is the policy apiVersion that introduced the control; a
-	// control's behaviour only changes under a new apiVersion.
-	Since string
+	Key string
+	// Reads and Does are the control's row in the README's control table
+	// and `policy show --controls` (table.go): the container fields it
+	// looks at, and what enforce mode does with them.
+	Reads, Does string
 	// Needs names a runtime capability the control cannot work without
 	// ("seccomp-adjustment"); empty when any runtime will do.
 	Needs string

@@ -16,10 +16,9 @@ type Devices struct{}
 
 func (Devices) Meta() Meta {
 	return Meta{
-		ID: "devices", Key: "devices", Since: policy.APIVersion,
-		Description: "refuse or remove host devices beyond an allowlist; name the privileged device set",
-		Reads:       []string{"linux.devices"},
-		Rewrites:    []string{"linux.devices (remove)"},
+		ID: "devices", Key: "devices",
+		Reads: "linux.devices",
+		Does:  "refuses devices outside the allowlist, and a device at an allowed path that is not the node's own device there (type, major:minor as the node has them); names the full host device set of a privileged container as such. `action: remove` is served as a refusal through NRI, because NRI's runtime side drops device removals",
 	}
 }
 

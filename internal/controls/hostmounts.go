@@ -17,10 +17,9 @@ type HostMounts struct{}
 
 func (HostMounts) Meta() Meta {
 	return Meta{
-		ID: "host-mounts", Key: "hostMounts", Since: policy.APIVersion,
-		Description: "refuse, drop or make read-only mounts of sensitive host paths (bind sources, overlay layers)",
-		Reads:       []string{"mounts"},
-		Rewrites:    []string{"mounts (remove, or add the ro option)"},
+		ID: "host-mounts", Key: "hostMounts",
+		Reads: "every host path a mount reaches: a bind's source however spelled (`type: none` + `rbind`), each overlay layer (`lowerdir`, `upperdir`, `workdir`)",
+		Does:  "refuses, drops, or makes read-only mounts of sensitive host paths: the path, anything below it, or any directory above it (mounting `/run` exposes `/run/k3s/containerd/containerd.sock`); paths are normalised (`..`, trailing `/`, `/var/run` → `/run`). The pod's own kubelet volumes and containerd's per-sandbox hosts/hostname/resolv.conf/shm are recognised and left alone",
 	}
 }
 

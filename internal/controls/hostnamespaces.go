@@ -13,9 +13,9 @@ type HostNamespaces struct{}
 
 func (HostNamespaces) Meta() Meta {
 	return Meta{
-		ID: "host-namespaces", Key: "hostNamespaces", Since: policy.APIVersion,
-		Description: "refuse containers in the node's pid, ipc or network namespace",
-		Reads:       []string{"linux.namespaces"},
+		ID: "host-namespaces", Key: "hostNamespaces",
+		Reads: "linux.namespaces",
+		Does:  "refuses pods sharing the node's pid, ipc or network namespace (a missing entry, or a path that is the node's own)",
 	}
 }
 

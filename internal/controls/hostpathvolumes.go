@@ -17,9 +17,9 @@ type HostPathVolumes struct{}
 
 func (HostPathVolumes) Meta() Meta {
 	return Meta{
-		ID: "host-path-volumes", Key: "hostPathVolumes", Since: policy.APIVersion,
-		Description: "refuse any mount of a host path that is not the pod's own, bind or overlay layer (the Standard's HostPath Volumes)",
-		Reads:       []string{"mounts"},
+		ID: "host-path-volumes", Key: "hostPathVolumes",
+		Reads: "mounts",
+		Does:  "refuses every bind mount of a host path that is not the pod's own (kubelet's volume directories, containerd's per-sandbox files), read-only or not: the Standards' HostPath Volumes. `allow` lists paths for exceptions",
 	}
 }
 

@@ -14,9 +14,9 @@ type Images struct{}
 
 func (Images) Meta() Meta {
 	return Meta{
-		ID: "images", Key: "images", Since: policy.APIVersion,
-		Description: "allow and deny images by registry and repository glob",
-		Reads:       []string{"image"},
+		ID: "images", Key: "images",
+		Reads: "image name",
+		Does:  "allow and deny patterns over the image reference, matched registry, repository, tag and digest part by part (below); an unknown image fails closed when rules exist",
 	}
 }
 

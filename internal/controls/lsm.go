@@ -14,10 +14,9 @@ type LSM struct{}
 
 func (LSM) Meta() Meta {
 	return Meta{
-		ID: "lsm", Key: "lsm", Since: policy.APIVersion,
-		Description: "refuse unconfined AppArmor or SELinux where the node enforces them",
-		Reads:       []string{"process.apparmorProfile", "process.selinuxLabel"},
-		Needs:       CapFullSpec,
+		ID: "lsm", Key: "lsm", Needs: CapFullSpec,
+		Reads: "AppArmor profile, SELinux label",
+		Does:  "refuses `unconfined` / `spc_t` where the node enforces the LSM; with `selinuxTypes`, `selinuxUsers`, `selinuxRoles`, any SELinux type, user or role not listed. A pod sandbox has no AppArmor profile by containerd's design and is not refused for it",
 	}
 }
 

@@ -26,11 +26,9 @@ var (
 
 func (MaskedPaths) Meta() Meta {
 	return Meta{
-		ID: "masked-paths", Key: "maskedPaths", Since: policy.APIVersion,
-		Description: "restore the runtime's default masked and read-only /proc and /sys paths",
-		Reads:       []string{"linux.maskedPaths", "linux.readonlyPaths"},
-		Rewrites:    []string{"linux.maskedPaths", "linux.readonlyPaths"},
-		Needs:       CapFullSpec,
+		ID: "masked-paths", Key: "maskedPaths", Needs: CapFullSpec,
+		Reads: "`linux.maskedPaths`, `readonlyPaths`",
+		Does:  "puts back the runtime's default masked and read-only `/proc` and `/sys` paths",
 	}
 }
 

@@ -45,9 +45,9 @@ type MountTypes struct{}
 
 func (MountTypes) Meta() Meta {
 	return Meta{
-		ID: "mount-types", Key: "mountTypes", Since: policy.APIVersion,
-		Description: "refuse mounts that are not binds of judged host paths or the runtime's usual kernel filesystems (proc, sysfs, devpts, cgroup at their places; tmpfs, mqueue)",
-		Reads:       []string{"mounts"},
+		ID: "mount-types", Key: "mountTypes",
+		Reads: "every mount's type, options and destination",
+		Does:  "refuses a new `proc` outside `/proc`, `sysfs` outside `/sys`, `devpts` outside `/dev/pts` or without `newinstance`, cgroup outside `/sys/fs/cgroup` or with options beyond mount flags, a writable sysfs or cgroup in a container, a host path that is not absolute, an overlay (its layers are host paths the kernel resolves after the check; neither containerd nor kubelet puts one in a container's mounts), and every filesystem type other than bind, tmpfs, mqueue and those (ext4 on a device, nfs, fuse, 9p, unknown) unless `allow` lists it",
 	}
 }
 

@@ -11,11 +11,9 @@ type NoNewPrivileges struct{}
 
 func (NoNewPrivileges) Meta() Meta {
 	return Meta{
-		ID: "no-new-privileges", Key: "noNewPrivileges", Since: policy.APIVersion,
-		Description: "set no_new_privs, or refuse containers without it",
-		Reads:       []string{"process.noNewPrivileges"},
-		Rewrites:    []string{"process.noNewPrivileges"},
-		Needs:       CapFullSpec,
+		ID: "no-new-privileges", Key: "noNewPrivileges", Needs: CapFullSpec,
+		Reads: "`process.noNewPrivileges`",
+		Does:  "sets it (`force`) or refuses",
 	}
 }
 

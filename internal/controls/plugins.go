@@ -23,10 +23,9 @@ type Plugins struct{}
 
 func (Plugins) Meta() Meta {
 	return Meta{
-		ID: "plugins", Key: "plugins", Since: policy.APIVersion,
-		Description: "refuse what other NRI plugins change without a rule or trust, and OCI hooks the policy does not list",
-		Reads:       []string{"hooks (with the plugin that added each)", "every other field an NRI plugin adjusted (validation)"},
-		Needs:       CapValidation,
+		ID: "plugins", Key: "plugins", Needs: CapValidation,
+		Reads: "the combined adjustment of all plugins; every hook in the final spec",
+		Does:  "refuses what another NRI plugin changes in a field nri-guard has no rule for (env, args, rlimits, CDI devices, network devices, namespaces, resources, annotations, cgroups path, scheduling, ...) unless `allow` trusts that plugin for that kind; no plugin may change the identity annotations (`io.kubernetes.cri.*`, `io.containerd.*`, `nri-guard.io/*`) or put a container in the node's mount or user namespace; every OCI hook in the final spec must be listed in `hookPaths`, whoever put it there (checked in validation and by the wrapper, which sees CDI's hooks too)",
 	}
 }
 

@@ -15,10 +15,9 @@ type Privileged struct{}
 
 func (Privileged) Meta() Meta {
 	return Meta{
-		ID: "privileged", Key: "privileged", Since: policy.APIVersion,
-		Description: "refuse privileged containers, recognised from capabilities, masked paths and /sys",
-		Reads:       []string{"process.capabilities", "linux.maskedPaths", "mounts[/sys]"},
-		Needs:       CapFullSpec,
+		ID: "privileged", Key: "privileged", Needs: CapFullSpec,
+		Reads: "capabilities, masked paths, `/sys`",
+		Does:  "refuses privileged containers (every capability, or `CAP_SYS_ADMIN` without masked paths or with a writable `/sys`)",
 	}
 }
 

@@ -12,11 +12,9 @@ type ReadOnlyRoot struct{}
 
 func (ReadOnlyRoot) Meta() Meta {
 	return Meta{
-		ID: "read-only-root", Key: "readOnlyRootFilesystem", Since: policy.APIVersion,
-		Description: "make the root filesystem read-only, or refuse a writable one",
-		Reads:       []string{"root.readonly"},
-		Rewrites:    []string{"root.readonly"},
-		Needs:       CapFullSpec,
+		ID: "read-only-root", Key: "readOnlyRootFilesystem", Needs: CapFullSpec,
+		Reads: "`root.readonly`",
+		Does:  "makes the root filesystem read-only (`action: force`) or refuses (`refuse`); volumes stay writable",
 	}
 }
 

@@ -20,11 +20,9 @@ type RunAsRoot struct{}
 
 func (RunAsRoot) Meta() Meta {
 	return Meta{
-		ID: "run-as-root", Key: "runAsRoot", Since: policy.APIVersion,
-		Description: "refuse uid 0 (and, with rootGroup: refuse, gid 0) outside a user namespace, or remap it into one",
-		Reads:       []string{"process.user.uid", "process.user.gid", "process.user.additionalGids", "linux.namespaces.user"},
-		Rewrites:    []string{"linux.namespaces.user"},
-		Needs:       CapFullSpec,
+		ID: "run-as-root", Key: "runAsRoot", Needs: CapFullSpec,
+		Reads: "`process.user` (uid, gid, additional gids), user namespace and its mappings",
+		Does:  "refuses uid 0 outside a trusted user namespace (below), or with `action: remap` runs the container in a user namespace with the pod's range from the pool; `rootGroup: refuse` (the restricted preset) counts gid 0 and a supplementary group 0 as root too (containerd gives an image whose USER is a bare uid group 0: set `runAsGroup`)",
 	}
 }
 

@@ -22,9 +22,9 @@ type RuntimeHandlers struct{}
 
 func (RuntimeHandlers) Meta() Meta {
 	return Meta{
-		ID: "runtime-handlers", Key: "runtimeHandlers", Since: policy.APIVersion,
-		Description: "refuse pods of a runtime handler that is neither guarded by the runtime wrapper nor isolated by other means",
-		Reads:       []string{"pod.runtimeHandler"},
+		ID: "runtime-handlers", Key: "runtimeHandlers",
+		Reads: "the pod's runtime handler (NRI's `runtime_handler`; containerd's untrusted-workload annotation)",
+		Does:  "refuses pods whose handler (RuntimeClass) is neither `guarded` (its binary is the wrapper; default `[\"\", runc]`, the installer writes what it wrapped) nor `isolated` (trusted to isolate by other means, e.g. kata, gVisor; default none; their pods run without the wrapper-only controls and the decision log says so)",
 	}
 }
 

@@ -18,11 +18,9 @@ type Seccomp struct{}
 
 func (Seccomp) Meta() Meta {
 	return Meta{
-		ID: "seccomp", Key: "seccomp", Since: policy.APIVersion,
-		Description: "give unconfined containers the node's default seccomp profile, or refuse them",
-		Reads:       []string{"linux.seccomp", "seccomp profile requested"},
-		Rewrites:    []string{"linux.seccomp"},
-		Needs:       CapSeccompAdjustment,
+		ID: "seccomp", Key: "seccomp", Needs: CapSeccompAdjustment,
+		Reads: "requested profile, the filter in the spec",
+		Does:  "injects the node's default profile into unconfined containers (or refuses them); `localhost: allow | refuse | confining`: under `confining` (the presets) a Localhost profile or a filter of unknown origin must refuse the escape-critical calls the built-in refuses (50: the mount family, unshare/setns/clone with namespace flags, bpf, perf_event_open, keyrings, ptrace, process_vm_*, kcmp, pidfd_getfd, file handles, kexec, reboot, modules, userfaultfd, io_uring, I/O ports, swap, clock setters, syslog) or be listed by digest in `allowProfiles` (`nri-guard seccomp digest FILE`); refuses a filter replaced by another plugin unless listed",
 	}
 }
 

@@ -14,9 +14,9 @@ type Sysctls struct{}
 
 func (Sysctls) Meta() Meta {
 	return Meta{
-		ID: "sysctls", Key: "sysctls", Since: policy.APIVersion,
-		Description: "allow only listed (by default the Kubernetes safe) sysctls",
-		Reads:       []string{"linux.sysctl", "linux.namespaces.network"},
+		ID: "sysctls", Key: "sysctls",
+		Reads: "linux.sysctl",
+		Does:  "only the allowlist (default: the Kubernetes safe set); `net.*` in the host network namespace is refused",
 	}
 }
 

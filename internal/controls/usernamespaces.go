@@ -16,10 +16,9 @@ type UserNamespaces struct{}
 
 func (UserNamespaces) Meta() Meta {
 	return Meta{
-		ID: "user-namespaces", Key: "userNamespaces", Since: policy.APIVersion,
-		Description: "require pods to run in a user namespace of their own, or give them one",
-		Reads:       []string{"linux.namespaces.user"},
-		Rewrites:    []string{"linux.namespaces.user", "linux.uidMappings", "linux.gidMappings"},
+		ID: "user-namespaces", Key: "userNamespaces",
+		Reads: "`linux.namespaces.user` and its mappings",
+		Does:  "`want: require` refuses pods in the node's user namespace, with the hint `hostUsers: false` (the plugin judges containers, the wrapper the pod sandbox); `want: enable` gives such a pod a user namespace of its own (wrapper; see below)",
 	}
 }
 

@@ -14,10 +14,9 @@ type WorkingDir struct{}
 
 func (WorkingDir) Meta() Meta {
 	return Meta{
-		ID: "working-directory", Key: "workingDirectory", Since: policy.APIVersion,
-		Description: "refuse a working directory under /proc/*/fd (CVE-2024-21626)",
-		Reads:       []string{"process.cwd"},
-		Needs:       CapFullSpec,
+		ID: "working-directory", Key: "workingDirectory", Needs: CapFullSpec,
+		Reads: "`process.cwd`, exec's cwd",
+		Does:  "refuses a cwd under `/proc/*/fd` (CVE-2024-21626)",
 	}
 }
 
