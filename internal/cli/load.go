@@ -4,18 +4,19 @@ import (
 	"flag"
 
 	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/layout"
 	"github.com/nri-guard/nri-guard/internal/loader"
 	"github.com/nri-guard/nri-guard/internal/policy"
 )
 
-// Documented default locations (README, "Files").
-const (
-	DefaultPolicy    = "/etc/nri-guard/policy.yaml"
-	DefaultPolicyDir = "/etc/nri-guard/policy.d"
-	DefaultDecisions = "/var/log/nri-guard/decisions.jsonl"
-	DefaultLogFile   = "/var/log/nri-guard/nri-guard.log"
-	DefaultRecordKey = "/etc/nri-guard/record.key"
-	DefaultLastGood  = "/var/lib/nri-guard/last-good"
+// The flags' defaults: the node layout (README, "Files").
+var (
+	DefaultPolicy    = layout.Node().Policy
+	DefaultPolicyDir = layout.Node().PolicyDir
+	DefaultDecisions = layout.Node().DecisionLog
+	DefaultLogFile   = layout.Node().LogFile
+	DefaultRecordKey = layout.Node().RecordKey
+	DefaultLastGood  = layout.Node().LastGood
 )
 
 // policyFlags are the flags every policy-reading subcommand takes.

@@ -9,6 +9,8 @@
 package idpool
 
 import (
+	"github.com/nri-guard/nri-guard/internal/layout"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +41,7 @@ type Config struct {
 // highest id is 2^31-1: ids stay positive for tools that read them as
 // signed 32-bit numbers.
 func DefaultConfig() Config {
-	return Config{State: "/var/lib/nri-guard/userns/pool.json", First: 0x70000000, Count: 4096}
+	return Config{State: layout.Node().UserNamespacePool, First: 0x70000000, Count: 4096}
 }
 
 // Validate reports a pool that would give out ids above the 32-bit limit

@@ -3,41 +3,38 @@ package install
 import (
 	"path/filepath"
 
-	"github.com/nri-guard/nri-guard/internal/reload"
+	"github.com/nri-guard/nri-guard/internal/layout"
 )
 
 // Node paths: where the files are as K3s, containerd and nri-guard see
 // them on the node. With --root they are written below that directory,
 // but their contents keep naming the node paths.
-const (
-	k3sDataDir = "/var/lib/rancher/k3s"
-	// guardDir holds everything nri-guard needs on a K3s node: K3s's data
-	// directory is writable on every K3s node, also on image-based systems
-	// with a read-only /usr or /opt.
-	guardDir      = k3sDataDir + "/nri-guard"
+// The files the plugin and the wrapper share are layout.K3s(); the rest
+// are the installer's own.
+var (
+	k3sDataDir = layout.K3sDataDir
+	// guardDir holds everything nri-guard needs on a K3s node.
+	guardDir      = layout.K3sGuardDir
 	guardBin      = guardDir + "/bin/nri-guard"
 	wrapperBin    = guardDir + "/bin/nri-guard-runc"
 	pluginDir     = guardDir + "/plugins"
 	pluginBin     = pluginDir + "/10-nri-guard"
 	pluginConfDir = guardDir + "/conf.d"
 	pluginConf    = pluginConfDir + "/10-nri-guard.conf"
-	policyFile    = guardDir + "/policy.yaml"
-	policyDropIns = guardDir + "/policy.d"
-	recordKey     = guardDir + "/record.key"
-	lastGood      = guardDir + "/last-good"
+	policyFile    = layout.K3s().Policy
+	policyDropIns = layout.K3s().PolicyDir
+	recordKey     = layout.K3s().RecordKey
+	lastGood      = layout.K3s().LastGood
 	// userNSPool is the wrapper's user namespace id pool (runtime state).
-	userNSPool     = guardDir + "/userns/pool.json"
+	userNSPool     = layout.K3s().UserNamespacePool
 	importedConfig = guardDir + "/containerd.toml"
 	manifestFile   = guardDir + "/install/manifest.json"
 	backupDir      = guardDir + "/install/backup"
 
-	// The wrapper is started by containerd's shim with no arguments; it
-	// finds its configuration at its built-in default path.
-	runtimeConfig = "/etc/nri-guard/runtime.yaml"
-	decisionLog   = "/var/log/nri-guard/decisions.jsonl"
-	guardLog      = "/var/log/nri-guard/nri-guard.log"
-	// statusFile is where the plugin reports the policy it runs with.
-	statusFile = reload.DefaultStatusPath
+	runtimeConfig = layout.K3s().RuntimeConfig
+	decisionLog   = layout.K3s().DecisionLog
+	guardLog      = layout.K3s().LogFile
+	statusFile    = layout.K3s().Status
 
 	// K3s's own files.
 	containerdConfigDir = k3sDataDir + "/agent/etc/containerd"

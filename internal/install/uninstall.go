@@ -49,7 +49,7 @@ func Uninstall(o Options) error {
 		return nil
 	}
 	fmt.Fprintln(o.Out, "Restart K3s now: until it restarts, containerd still runs containers through the removed runtime wrapper.")
-	fmt.Fprintf(o.Out, "The decision log and nri-guard's log stay in %s.\n", "/var/log/nri-guard")
+	fmt.Fprintf(o.Out, "The decision log and nri-guard's log stay in %s.\n", filepath.Dir(decisionLog))
 	return nil
 }
 

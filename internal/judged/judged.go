@@ -12,6 +12,8 @@
 package judged
 
 import (
+	"github.com/nri-guard/nri-guard/internal/layout"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +27,7 @@ import (
 )
 
 // DefaultDir is where the wrapper keeps its marks.
-const DefaultDir = "/run/nri-guard/judged"
+var DefaultDir = layout.Node().Judged
 
 // DefaultRoots are the runc roots status scans besides the ones marks
 // name: containerd's runc shim keeps every namespace's containers below

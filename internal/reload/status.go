@@ -1,6 +1,8 @@
 package reload
 
 import (
+	"github.com/nri-guard/nri-guard/internal/layout"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,7 +15,7 @@ import (
 
 // DefaultStatusPath is where the plugin writes its status unless told
 // otherwise: /run, because it describes the running process.
-const DefaultStatusPath = "/run/nri-guard/status.json"
+var DefaultStatusPath = layout.Node().Status
 
 // Status is what the running plugin says about its policy, for
 // `nri-guard status`: which files are in force, and the last change that

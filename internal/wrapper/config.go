@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/nri-guard/nri-guard/internal/idpool"
-	"github.com/nri-guard/nri-guard/internal/judged"
+	"github.com/nri-guard/nri-guard/internal/layout"
 
 	"gopkg.in/yaml.v3"
 )
@@ -14,10 +14,9 @@ import (
 // DefaultConfigPath is where the wrapper finds its configuration; the
 // environment variable ConfigEnv overrides it (containerd passes its own
 // environment down through the shim).
-const (
-	DefaultConfigPath = "/etc/nri-guard/runtime.yaml"
-	ConfigEnv         = "NRI_GUARD_RUNTIME_CONFIG"
-)
+var DefaultConfigPath = layout.Node().RuntimeConfig
+
+const ConfigEnv = "NRI_GUARD_RUNTIME_CONFIG"
 
 // Config is the wrapper's configuration file.
 type Config struct {
@@ -49,10 +48,10 @@ func loadConfig() (Config, string, error) {
 	if p := os.Getenv(ConfigEnv); p != "" {
 		path = p
 	}
+	node := layout.Node()
 	cfg := Config{
-		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
-		DecisionLog: "/var/log/nri-guard/decisions.jsonl", RecordKey: "/etc/nri-guard/record.key",
-		LastGood: "/var/lib/nri-guard/last-good", JudgedDir: judged.DefaultDir, UserNamespacePool: idpool.DefaultConfig(),
+		Policy: node.Policy, PolicyDir: node.PolicyDir, DecisionLog: node.DecisionLog, RecordKey: node.RecordKey,
+		LastGood: node.LastGood, JudgedDir: node.Judged, UserNamespacePool: idpool.DefaultConfig(),
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -16,6 +16,8 @@ package wrapper
 // wrapper's verdict on the pinned paths is the one that counts.
 
 import (
+	"github.com/nri-guard/nri-guard/internal/layout"
+
 	"errors"
 	"fmt"
 	"os"
@@ -35,7 +37,7 @@ import (
 // is a mount of its own with private propagation, so that no pin ever
 // shows up in another mount namespace that shares /run with the node's.
 // A variable so that tests can move it.
-var pinRoot = "/run/nri-guard/pins"
+var pinRoot = layout.Node().Pins
 
 // pinning is off only in benchmarks, which measure what it costs.
 var pinning = true
