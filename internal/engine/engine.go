@@ -137,6 +137,38 @@ func (d *Decision) Enforced() []controls.Finding {
 	return out
 }
 
+// DecideFinal judges a container that nothing can rewrite any more (NRI's
+// validation, after all plugins ran): whatever enforce mode would act on
+// is a refusal. The engine alone turns modes into verdicts.
+func (e *Engine) DecideFinal(c *view.Container) Decision {
+	d := e.Decide(c)
+	if len(d.Enforced()) == 0 {
+		return d
+	}
+	for i := range d.Findings {
+		if d.Findings[i].Mode == policy.Enforce {
+			d.Findings[i].Verdict = controls.Refuse
+		}
+	}
+	d.Action, d.Rewrites = Refuse, nil
+	return d
+}
+
+// Refusal is a refused decision as the error a container's creator
+// sees; errors.As finds the decision behind it.
+type Refusal struct {
+	Decision *Decision
+	// Note is said after the findings ("judged after all NRI plugins ran").
+	Note string
+}
+
+func (r *Refusal) Error() string {
+	if r.Note == "" {
+		return r.Decision.RefusalText()
+	}
+	return r.Decision.RefusalText() + " (" + r.Note + ")"
+}
+
 // RefusalText is the message a refused container's creator sees. It names
 // the workload, then every refusing finding with its rule and a fix.
 func (d *Decision) RefusalText() string {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -105,5 +107,43 @@ func TestDecisionNamesTheException(t *testing.T) {
 	}
 	if !strings.HasPrefix(WorkloadName(d.Container), "kube-system/evil/") {
 		t.Fatal(WorkloadName(d.Container))
+	}
+}
+
+// TestRefusalIsATypedError: callers find the decision behind a refusal
+// with errors.As, and the text is RefusalText's, with the note after it.
+func TestRefusalIsATypedError(t *testing.T) {
+	d := Decision{Container: &view.Container{Name: "c", Pod: view.Pod{Namespace: "ns", Name: "p"}}, Action: Refuse}
+	var err error = fmt.Errorf("wrapped: %w", &Refusal{Decision: &d, Note: "judged after all NRI plugins ran"})
+	var r *Refusal
+	if !errors.As(err, &r) || r.Decision != &d {
+		t.Fatal("errors.As does not find the refusal")
+	}
+	if got := r.Error(); got != "nri-guard: refused ns/p/c:  (judged after all NRI plugins ran)" {
+		t.Errorf("text %q", got)
+	}
+}
+
+// TestDecideFinal: after all plugins ran nothing can be rewritten, so
+// what enforce would rewrite is refused; audit stays audit.
+func TestDecideFinal(t *testing.T) {
+	unconfined := func(c *view.Container) { c.Seccomp = view.Seccomp{State: view.SeccompUnconfined} }
+	for name, tc := range map[string]struct {
+		policy string
+		mod    func(*view.Container)
+		want   Action
+	}{
+		"a rewrite is refused":   {"", unconfined, Refuse},
+		"audit stays audit":      {"defaultMode: audit\n", unconfined, Audit},
+		"clean stays allowed":    {"", nil, Allow},
+		"a refusal stays refuse": {"", runMount, Refuse},
+	} {
+		d := testEngine(t, tc.policy, nil).DecideFinal(container(tc.mod))
+		if d.Action != tc.want || len(d.Rewrites) != 0 {
+			t.Errorf("%s: %s with %d rewrites, want %s and none", name, d.Action, len(d.Rewrites), tc.want)
+		}
+		if tc.want == Refuse && !strings.Contains(d.RefusalText(), ": ") {
+			t.Errorf("%s: refusal names nothing: %s", name, d.RefusalText())
+		}
 	}
 }

@@ -11,7 +11,6 @@ package nriplugin
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 
 	"github.com/containerd/log"
@@ -159,9 +158,9 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 	d := st.engine.Decide(p.view(st, pod, ctr))
 	switch d.Action {
 	case engine.Refuse:
-		msg := d.RefusalText()
-		p.record(ctx, "create", &d, msg)
-		return nil, nil, errors.New(msg)
+		err := &engine.Refusal{Decision: &d}
+		p.record(ctx, "create", &d, err.Error())
+		return nil, nil, err
 	}
 	p.record(ctx, "create", &d, isolatedNote(st.engine, &d))
 	return p.withRecord(adjustment(d.Rewrites), ctr.GetId(), &d), nil, nil
@@ -221,23 +220,16 @@ func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.Valid
 	pristine := p.view(st, req.GetPod(), req.GetContainer())
 	final := nriview.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
 	final.Adjustments = append(final.Adjustments, nriview.UpdateAdjustments(req.GetUpdate(), req.GetOwners())...)
-	d := st.engine.Decide(final)
-	enforced := d.Enforced()
-	if len(enforced) == 0 {
+	d := st.engine.DecideFinal(final)
+	if d.Action != engine.Refuse {
 		if d.Action == engine.Audit {
 			p.record(ctx, "validate", &d, "")
 		}
 		return nil
 	}
-	for i := range d.Findings {
-		if d.Findings[i].Mode == policy.Enforce {
-			d.Findings[i].Verdict = controls.Refuse
-		}
-	}
-	d.Action = engine.Refuse
-	msg := d.RefusalText() + " (judged after all NRI plugins ran)"
-	p.record(ctx, "validate", &d, msg)
-	return errors.New(msg)
+	err := &engine.Refusal{Decision: &d, Note: "judged after all NRI plugins ran"}
+	p.record(ctx, "validate", &d, err.Error())
+	return err
 }
 
 func (p *Plugin) record(ctx context.Context, phase string, d *engine.Decision, msg string) {
