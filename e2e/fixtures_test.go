@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/check"
+	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/engine"
 	"github.com/nri-guard/nri-guard/internal/kubepod"
 	"github.com/nri-guard/nri-guard/internal/loader"
@@ -111,7 +112,7 @@ func offlineEngine(t *testing.T, level string) *engine.Engine {
 	must(t, err)
 	env, err := loader.Profiles(pol)
 	must(t, err)
-	return engine.New(pol, env, nil) // these machines have no AppArmor or SELinux
+	return engine.New(pol, env, controls.OfflineCheck()) // these machines have no AppArmor or SELinux
 }
 
 // nodeRefuses runs the pod sandbox and every container; any refusal

@@ -50,9 +50,9 @@ func decide(t *testing.T, policyDoc string, spec *specs.Spec) (*view.Container, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": {DefaultAction: specs.ActErrno}}}
+	env := controls.Profiles{"": {DefaultAction: specs.ActErrno}}
 	c := view.FromSpec("id", spec, view.SpecSource{})
-	return c, engine.New(p, env, nil).Decide(c)
+	return c, engine.New(p, env, controls.SeesEverything("test")).Decide(c)
 }
 
 func TestReportRefusal(t *testing.T) {

@@ -50,8 +50,9 @@ func presetEngine(t *testing.T, lsms bool, presets ...policy.PresetName) *engine
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.AppArmor, env.SELinux = lsms, lsms
-	return engine.New(pol, env, nil)
+	caller := controls.SeesEverything("test")
+	caller.AppArmor, caller.SELinux = lsms, lsms
+	return engine.New(pol, env, caller)
 }
 
 // refusals lists the controls that refuse any container of the manifest.

@@ -85,9 +85,8 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nri-guard check: bad policy:\n%v\n", err)
 		return check.ExitBadInput
 	}
-	nf.applyTo(env)
 	if check.IsManifest(data) {
-		return checkManifest(name, data, engine.New(pol, env, nil), &nf, stdout, stderr)
+		return checkManifest(name, data, engine.New(pol, env, nf.caller()), &nf, stdout, stderr)
 	}
 	in, err := check.Parse(name, data)
 	if err != nil {
@@ -96,7 +95,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	c := view.FromSpec(in.ID, in.Spec, view.SpecSource{ResolveSubPath: subpath.HostPath})
 	wf.applyTo(c)
-	d := engine.New(pol, env, nil).Decide(c)
+	d := engine.New(pol, env, nf.caller()).Decide(c)
 	return check.Report(stdout, in, c, &d, assumptions(c, &wf))
 }
 

@@ -68,7 +68,7 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 
 // load reads the policy with the presets. A preset alone is a policy, so
 // with --preset the default policy file may be absent.
-func (n *nodeFlags) load(pf *policyFlags) (*policy.Policy, *controls.Env, error) {
+func (n *nodeFlags) load(pf *policyFlags) (*policy.Policy, controls.Profiles, error) {
 	file, dir := pf.file, pf.dir
 	if dir == DefaultPolicyDir {
 		dir = loader.ExistingDir(dir)
@@ -81,8 +81,11 @@ func (n *nodeFlags) load(pf *policyFlags) (*policy.Policy, *controls.Env, error)
 	return loader.LoadWith(n.presets, file, dir)
 }
 
-func (n *nodeFlags) applyTo(env *controls.Env) {
-	env.AppArmor, env.SELinux = n.apparmor, n.selinux
+// caller is the offline check on the node these flags describe.
+func (n *nodeFlags) caller() controls.Caller {
+	c := controls.OfflineCheck()
+	c.AppArmor, c.SELinux = n.apparmor, n.selinux
+	return c
 }
 
 func (n *nodeFlags) options() kubepod.Options {

@@ -33,7 +33,7 @@ func (p *policyFlags) register(fs *flag.FlagSet) {
 // load reads the policy and every seccomp profile it names. A drop-in
 // directory left at its default may be missing; one named explicitly
 // must exist, or a typo would silently drop the node's overrides.
-func (p *policyFlags) load() (*policy.Policy, *controls.Env, error) {
+func (p *policyFlags) load() (*policy.Policy, controls.Profiles, error) {
 	dir := p.dir
 	if dir == DefaultPolicyDir {
 		dir = loader.ExistingDir(dir)

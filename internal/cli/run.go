@@ -72,7 +72,7 @@ func runExternal(args []string, stderr io.Writer) int {
 		Index:     *idx,
 		RecordKey: key,
 		Decisions: dl,
-		Configure: func(string) (*policy.Policy, *controls.Env, error) { return loadAndKeep(&pf, *lastGood, status) },
+		Configure: func(string) (*policy.Policy, controls.Profiles, error) { return loadAndKeep(&pf, *lastGood, status) },
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -95,7 +95,7 @@ func reportStatus(err error) {
 
 // loadAndKeep loads the policy, reports it in the status and, when it
 // loads, keeps a copy for the runtime wrapper's fallback.
-func loadAndKeep(pf *policyFlags, lastGood string, status *reload.StatusFile) (*policy.Policy, *controls.Env, error) {
+func loadAndKeep(pf *policyFlags, lastGood string, status *reload.StatusFile) (*policy.Policy, controls.Profiles, error) {
 	pol, env, err := pf.load()
 	if err != nil {
 		reportStatus(status.Failed(err))
@@ -119,7 +119,7 @@ func watch(ctx context.Context, p *nriplugin.Plugin, pf *policyFlags, lastGood s
 	}
 	w := &reload.Watcher{
 		File: pf.file, Dir: pf.dir, Interval: interval,
-		Apply: func(pol *policy.Policy, env *controls.Env) {
+		Apply: func(pol *policy.Policy, env controls.Profiles) {
 			if lastGood != "" {
 				if err := reload.Snapshot(pol, lastGood); err != nil {
 					log.G(ctx).WithError(err).Warn("nri-guard: cannot keep a copy of the policy for the runtime wrapper")
@@ -173,7 +173,7 @@ func runPreRegistered(stderr io.Writer) int {
 		Index:     os.Getenv(api.PluginIdxEnvVar),
 		RecordKey: keyBuf,
 		Decisions: dl,
-		Configure: func(config string) (*policy.Policy, *controls.Env, error) {
+		Configure: func(config string) (*policy.Policy, controls.Profiles, error) {
 			cfg, err := parsePreRegisteredConfig(config)
 			if err != nil {
 				return nil, nil, err

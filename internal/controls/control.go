@@ -34,29 +34,17 @@ type Meta struct {
 	Needs string
 }
 
+// Profiles are the seccomp profiles a policy names, loaded, by path; ""
+// is the built-in default profile.
+type Profiles map[policy.HostPath]*specs.LinuxSeccomp
+
 // Env is what controls need from outside the view and the policy.
 type Env struct {
 	// Seccomp holds the loaded profiles by policy path; "" is the built-in
 	// default profile.
-	Seccomp map[policy.HostPath]*specs.LinuxSeccomp
-	// Self is this plugin's NRI name (index-name), so changes it made
-	// itself are not taken for another plugin's.
-	Self string
-	// DeviceRemoval: the caller can remove a device from the container.
-	// NRI cannot: its runtime side drops device removals from the combined
-	// adjustment (pkg/adaptation, v0.12.5), so the NRI plugin leaves this
-	// false and "remove" is served as a refusal.
-	DeviceRemoval bool
-	// SeccompErrnoRet: the caller can install a profile whose rules carry
-	// their own errnoRet. containerd 2.2.x cannot: its NRI (v0.11.0)
-	// crashes on one, so such a profile is refused there, not injected.
-	SeccompErrnoRet bool
-	// AppArmor and SELinux say whether the node enforces these LSMs; the
-	// runtime wrapper detects them.
-	AppArmor, SELinux bool
-	// NodeDevice reads the node's device node at a path (view.NodeDevice).
-	// Nil (the offline check) takes an allowed device path at its word.
-	NodeDevice func(path string) (typ string, major, minor int64, ok bool)
+	Seccomp Profiles
+	// Caller is who asks: what it can see and what it can change.
+	Caller
 }
 
 // Verdict is what enforce mode does about a finding.

@@ -18,7 +18,7 @@ func withDevices(paths ...string) *view.Container {
 
 func TestDevicesRemovedWhereTheCallerCan(t *testing.T) {
 	s := loadControls(t, "devices:\n  action: remove\n")
-	got := Devices{}.Check(withDevices("/dev/fuse", "/dev/net/tun"), s, &Env{DeviceRemoval: true})
+	got := Devices{}.Check(withDevices("/dev/fuse", "/dev/net/tun"), s, &Env{Caller: Caller{DeviceRemoval: true}})
 	if len(got) != 2 || got[0].Verdict != Rewrite || got[1].Rewrite.Device.Path != "/dev/net/tun" {
 		t.Fatalf("want two removals, got:\n%s", texts(got))
 	}
@@ -51,12 +51,12 @@ func TestDevices(t *testing.T) {
 // node's disk at /dev/fuse in the container is refused (red team).
 func TestAllowedPathNeedsTheNodesDevice(t *testing.T) {
 	s := loadControls(t, "devices:\n  allow: [/dev/fuse, /dev/gone]\n")
-	env := &Env{NodeDevice: func(path string) (string, int64, int64, bool) {
+	env := &Env{Caller: Caller{NodeDevice: func(path string) (string, int64, int64, bool) {
 		if path == "/dev/fuse" {
 			return "c", 10, 229, true
 		}
 		return "", 0, 0, false
-	}}
+	}}}
 	dev := func(path, typ string, major, minor int64) *view.Container {
 		return ctr(func(c *view.Container) {
 			c.Devices = []view.Device{{Path: path, Type: typ, Major: major, Minor: minor}}

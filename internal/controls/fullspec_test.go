@@ -155,16 +155,16 @@ func TestLSM(t *testing.T) {
 	if got := (LSM{}).Check(c, s, &Env{}); len(got) != 0 {
 		t.Fatalf("a node without LSMs has nothing to opt out of: %s", texts(got))
 	}
-	got := LSM{}.Check(c, s, &Env{AppArmor: true})
+	got := LSM{}.Check(c, s, &Env{Caller: Caller{AppArmor: true}})
 	if len(got) != 1 || got[0].Field != "process.apparmorProfile" || got[0].Value != "unconfined" {
 		t.Fatalf("apparmor: %s", texts(got))
 	}
-	got = LSM{}.Check(c, s, &Env{SELinux: true})
+	got = LSM{}.Check(c, s, &Env{Caller: Caller{SELinux: true}})
 	if len(got) != 1 || got[0].Value != "system_u:system_r:spc_t:s0" {
 		t.Fatalf("selinux: %s", texts(got))
 	}
 	c.Process.AppArmorProfile, c.Process.SELinuxLabel = "cri-containerd.apparmor.d", "system_u:system_r:container_t:s0:c1,c2"
-	if got := (LSM{}).Check(c, s, &Env{AppArmor: true, SELinux: true}); len(got) != 0 {
+	if got := (LSM{}).Check(c, s, &Env{Caller: Caller{AppArmor: true, SELinux: true}}); len(got) != 0 {
 		t.Fatalf("confined container: %s", texts(got))
 	}
 }
@@ -193,7 +193,7 @@ func TestLSMSettings(t *testing.T) {
 		{"the default user and role pass", "lsm:\n  selinuxUsers: [system_u]\n  selinuxRoles: [system_r]\n", label("system_u:system_r:container_t:s0:c1,c2"), ""},
 	}
 	for _, tc := range cases {
-		got := LSM{}.Check(tc.c, loadControls(t, tc.policy), &Env{AppArmor: true, SELinux: true})
+		got := LSM{}.Check(tc.c, loadControls(t, tc.policy), &Env{Caller: Caller{AppArmor: true, SELinux: true}})
 		if (tc.want == "") != (len(got) == 0) || (tc.want != "" && !strings.Contains(got[0].Text(), tc.want)) {
 			t.Errorf("%s: %s", tc.name, texts(got))
 		}

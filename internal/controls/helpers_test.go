@@ -74,7 +74,7 @@ func indentLines(s, prefix string) string {
 var testProfile = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}}
 
 func testEnv() *Env {
-	return &Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}, Self: "10-nri-guard"}
+	return &Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}, Caller: Caller{Self: "10-nri-guard", SeccompErrnoRet: true}}
 }
 
 func texts(fs []Finding) string {

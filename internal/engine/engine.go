@@ -35,10 +35,13 @@ type Engine struct {
 	modes map[*policy.Controls]map[string]policy.Setting[policy.Mode]
 }
 
-// New builds an engine. unavailable names controls the caller cannot
-// serve (e.g. seccomp on a runtime that drops seccomp adjustments).
-func New(p *policy.Policy, env *controls.Env, unavailable map[string]string) *Engine {
-	e := &Engine{policy: p, controls: controls.All, env: env, unavailable: unavailable,
+// New builds an engine for one caller: the controls it cannot serve (e.g.
+// seccomp on a runtime that drops seccomp adjustments) are unavailable,
+// and its abilities decide how rewrites are served. profiles holds the
+// seccomp profiles the policy names (loader.Profiles).
+func New(p *policy.Policy, profiles controls.Profiles, caller controls.Caller) *Engine {
+	env := &controls.Env{Seccomp: profiles, Caller: caller}
+	e := &Engine{policy: p, controls: controls.All, env: env, unavailable: caller.Unavailable(),
 		modes: map[*policy.Controls]map[string]policy.Setting[policy.Mode]{}}
 	e.modes[&p.Controls] = p.Controls.ModesByKey()
 	for _, exc := range p.Exceptions {
@@ -46,6 +49,9 @@ func New(p *policy.Policy, env *controls.Env, unavailable map[string]string) *En
 	}
 	return e
 }
+
+// Unavailable names the controls this engine's caller cannot serve, with why.
+func (e *Engine) Unavailable() map[string]string { return e.unavailable }
 
 // Policy returns the policy the engine decides by.
 func (e *Engine) Policy() *policy.Policy { return e.policy }

@@ -20,11 +20,13 @@ func testEngine(t testing.TB, doc string, unavailable map[string]string) *Engine
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &controls.Env{
-		Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": {DefaultAction: specs.ActErrno}},
-		Self:    "10-nri-guard",
+	env := controls.Profiles{"": {DefaultAction: specs.ActErrno}}
+	caller := controls.SeesEverything("test")
+	caller.Self = "10-nri-guard"
+	for id := range unavailable {
+		caller.Caps[neededBy(id)] = false
 	}
-	return New(p, env, unavailable)
+	return New(p, env, caller)
 }
 
 func container(mod func(*view.Container)) *view.Container {
@@ -146,4 +148,14 @@ func TestDecideFinal(t *testing.T) {
 			t.Errorf("%s: refusal names nothing: %s", name, d.RefusalText())
 		}
 	}
+}
+
+// neededBy is the capability the control id needs.
+func neededBy(id string) string {
+	for _, ctl := range controls.All {
+		if m := ctl.Meta(); m.ID == id {
+			return m.Needs
+		}
+	}
+	return ""
 }

@@ -19,12 +19,12 @@ import (
 // Load reads the policy (dir may be "" for none) and its profiles. The
 // returned Env allows everything a full-spec caller can do; callers with
 // less (NRI) narrow it.
-func Load(file, dir string) (*policy.Policy, *controls.Env, error) {
+func Load(file, dir string) (*policy.Policy, controls.Profiles, error) {
 	return LoadWith(nil, file, dir)
 }
 
 // LoadWith is Load with presets under the files (file may then be "").
-func LoadWith(presets []policy.PresetName, file, dir string) (*policy.Policy, *controls.Env, error) {
+func LoadWith(presets []policy.PresetName, file, dir string) (*policy.Policy, controls.Profiles, error) {
 	pol, err := policy.LoadWith(presets, file, dir)
 	if err != nil {
 		return nil, nil, err
@@ -46,25 +46,25 @@ func ExistingDir(dir string) string {
 }
 
 // Profiles loads the built-in default and every profile a setting names.
-func Profiles(pol *policy.Policy) (*controls.Env, error) {
+func Profiles(pol *policy.Policy) (controls.Profiles, error) {
 	def, err := profiles.DefaultSeccomp()
 	if err != nil {
 		return nil, fmt.Errorf("built-in seccomp profile: %w", err)
 	}
-	env := &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": def}, SeccompErrnoRet: true}
+	env := controls.Profiles(map[policy.HostPath]*specs.LinuxSeccomp{"": def})
 	settings := []policy.Setting[policy.HostPath]{pol.Controls.Seccomp.Profile}
 	for _, e := range pol.Exceptions {
 		settings = append(settings, e.Effective.Seccomp.Profile)
 	}
 	for _, s := range settings {
-		if _, done := env.Seccomp[s.Value]; done {
+		if _, done := env[s.Value]; done {
 			continue
 		}
 		prof, err := profiles.LoadSeccomp(string(s.Value))
 		if err != nil {
 			return nil, fmt.Errorf("seccomp.profile (%s): %w", s.Source, err)
 		}
-		env.Seccomp[s.Value] = prof
+		env[s.Value] = prof
 	}
 	return env, nil
 }

@@ -46,9 +46,9 @@ func TestTimedOutRequestFailsTheCreation(t *testing.T) {
 	p := New(Options{
 		Index:     "10",
 		Decisions: decisionlog.New(w),
-		Configure: func(string) (*policy.Policy, *controls.Env, error) {
+		Configure: func(string) (*policy.Policy, controls.Profiles, error) {
 			pol, err := policy.Parse(policy.Input{Name: "policy.yaml", Data: []byte(testPolicy)})
-			return pol, &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}}, err
+			return pol, controls.Profiles(map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}), err
 		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -56,7 +56,7 @@ exceptions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(pol, &controls.Env{}, nil)
+	eng := engine.New(pol, nil, controls.SeesEverything("test"))
 	note := func(ns, handler string) string {
 		d := eng.Decide(&view.Container{Name: "c", Pod: view.Pod{Namespace: ns, Name: "p", RuntimeHandler: handler}})
 		return isolatedNote(eng, &d)

@@ -135,8 +135,8 @@ func (h *harness) startGuard(waitReady bool) {
 		Index:     "10",
 		RecordKey: testKey,
 		Decisions: decisionlog.New(out),
-		Configure: func(string) (*policy.Policy, *controls.Env, error) {
-			return pol, &controls.Env{Seccomp: map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}}, nil
+		Configure: func(string) (*policy.Policy, controls.Profiles, error) {
+			return pol, controls.Profiles(map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}), nil
 		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -39,7 +39,7 @@ type Plugin struct {
 	recordKey []byte
 	// configure loads what Configure needs (the policy and profiles);
 	// the runtime's config text is handed over for pre-registered plugins.
-	configure func(config string) (*policy.Policy, *controls.Env, error)
+	configure func(config string) (*policy.Policy, controls.Profiles, error)
 
 	state atomic.Pointer[state]
 	// pods tells which live sandboxes claim which pod UID (pods.go).
@@ -61,7 +61,7 @@ type Options struct {
 	// writes none (the wrapper then treats every container strictly).
 	RecordKey []byte
 	// Configure loads the policy; it runs at every (re)registration.
-	Configure func(config string) (*policy.Policy, *controls.Env, error)
+	Configure func(config string) (*policy.Policy, controls.Profiles, error)
 }
 
 // New returns a plugin; Run connects it.
@@ -79,16 +79,13 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 		return 0, err
 	}
 	rt := detectRuntime(runtime, version, nriVersion)
-	env.Self, env.NodeDevice = p.name, view.NodeDevice
-	env.SeccompErrnoRet = rt.SeccompErrnoRet
-	unavailable := rt.Unavailable()
 	st := &state{
-		engine:  engine.New(pol, env, unavailable),
+		engine:  engine.New(pol, env, rt.Caller(p.name)),
 		runtime: rt,
 		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown, ResolveSubPath: subpath.HostPath, LocalhostProfile: profiles.LoadLocalhost},
 	}
 	p.state.Store(st)
-	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(unavailable))
+	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(st.engine.Unavailable()))
 	logOptOuts(ctx, pol, rt)
 
 	events := api.EventMask(0)
@@ -103,13 +100,12 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 
 // Reload installs a policy that loaded after a change of its files.
 // Requests in flight finish under the old one; the next one sees the new.
-func (p *Plugin) Reload(ctx context.Context, pol *policy.Policy, env *controls.Env) {
+func (p *Plugin) Reload(ctx context.Context, pol *policy.Policy, env controls.Profiles) {
 	st := p.state.Load()
 	if st == nil {
 		return // not configured yet: Configure loads the files itself
 	}
-	env.Self, env.SeccompErrnoRet, env.NodeDevice = p.name, st.runtime.SeccompErrnoRet, view.NodeDevice
-	p.state.Store(&state{engine: engine.New(pol, env, st.runtime.Unavailable()), runtime: st.runtime, source: st.source})
+	p.state.Store(&state{engine: engine.New(pol, env, st.runtime.Caller(p.name)), runtime: st.runtime, source: st.source})
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: policy reloaded")
 	logOptOuts(ctx, pol, st.runtime)
 }

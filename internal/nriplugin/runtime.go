@@ -6,6 +6,7 @@ import (
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/nri-guard/nri-guard/internal/controls"
+	"github.com/nri-guard/nri-guard/internal/view"
 	"golang.org/x/mod/semver"
 )
 
@@ -90,16 +91,13 @@ func maxVersion(a, b string) string {
 	return a
 }
 
-// Unavailable lists the controls this runtime cannot serve, with why.
-func (rt Runtime) Unavailable() map[string]string {
-	out := map[string]string{}
-	for _, c := range controls.All {
-		m := c.Meta()
-		if m.Needs != "" && !rt.Caps[m.Needs] {
-			out[m.ID] = fmt.Sprintf("%s %s (NRI %s) has no %s", rt.Name, rt.Version, rt.NRIVersion, m.Needs)
-		}
+// Caller is the NRI plugin on this runtime as the engine's caller. self
+// is the plugin's NRI name.
+func (rt Runtime) Caller(self string) controls.Caller {
+	return controls.Caller{
+		Name: fmt.Sprintf("%s %s (NRI %s)", rt.Name, rt.Version, rt.NRIVersion),
+		Caps: rt.Caps, Self: self, SeccompErrnoRet: rt.SeccompErrnoRet, NodeDevice: view.NodeDevice,
 	}
-	return out
 }
 
 // Summary is the start-up line that tells an operator what this node gets.

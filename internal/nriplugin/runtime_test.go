@@ -30,7 +30,7 @@ func TestDetectRuntime(t *testing.T) {
 		}
 	}
 	rt := detectRuntime("containerd", "v2.1.9", "")
-	summary := rt.Summary(rt.Unavailable())
+	summary := rt.Summary(rt.Caller("10-nri-guard").Unavailable())
 	for _, want := range []string{"runtime containerd v2.1.9, NRI v0.8.0", "UNAVAILABLE on this runtime: seccomp", "plugins (containerd v2.1.9 (NRI v0.8.0) has no validation)", "left to the runtime wrapper (NRI cannot see them): capabilities, privileged"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q: %s", want, summary)

@@ -24,7 +24,7 @@ type Watcher struct {
 	File, Dir string
 	Interval  time.Duration
 	// Apply installs a policy that loaded; Failed reports one that did not.
-	Apply  func(*policy.Policy, *controls.Env)
+	Apply  func(*policy.Policy, controls.Profiles)
 	Failed func(error)
 	last   [32]byte
 }

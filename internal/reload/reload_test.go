@@ -20,7 +20,7 @@ func TestReloadKeepsTheLastGoodPolicy(t *testing.T) {
 	var applied []*policy.Policy
 	var failures []error
 	w := &Watcher{File: file, Dir: drop,
-		Apply:  func(p *policy.Policy, _ *controls.Env) { applied = append(applied, p) },
+		Apply:  func(p *policy.Policy, _ controls.Profiles) { applied = append(applied, p) },
 		Failed: func(err error) { failures = append(failures, err) }}
 	w.last = w.fingerprint()
 

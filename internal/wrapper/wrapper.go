@@ -138,9 +138,10 @@ func guardCreate(cfg Config, inv invocation) string {
 	if err != nil {
 		return "nri-guard-runc: refused: cannot load the node policy: " + oneLine(err.Error())
 	}
-	env.DeviceRemoval = true // the whole spec is ours to edit; the loader already allows per-rule errnoRet
-	env.AppArmor, env.SELinux = nodeLSMs()
-	env.NodeDevice = view.NodeDevice
+	// The whole spec is the wrapper's to judge and edit.
+	caller := controls.SeesEverything("the runtime wrapper")
+	caller.AppArmor, caller.SELinux = nodeLSMs()
+	caller.NodeDevice = view.NodeDevice
 	// Judge the bind sources as the files they are now, and mount those
 	// very files (pin.go): a path swapped after the check changes nothing.
 	srcs, err := openSources(spec, bundle)
@@ -150,7 +151,7 @@ func guardCreate(cfg Config, inv invocation) string {
 	defer srcs.close()
 	c := view.FromSpec(inv.containerID(), spec, view.SpecSource{IsHostNamespace: view.HostNamespaceChecker(), ResolveSubPath: subpath.HostPath, ReadIDMaps: view.ProcIDMaps})
 	c.Pod.RuntimeHandler = cfg.Handler // the spec does not say; the name containerd ran this wrapper under does (handlers.go)
-	d, why := decide(engine.New(pol, env, nil), cfg, c, spec)
+	d, why := decide(engine.New(pol, env, caller), cfg, c, spec)
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")
 	}
@@ -198,7 +199,7 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 // broken drop-in), the copy of the last good policy the NRI plugin keeps:
 // one bad file must not stop every container on the node. It says so in
 // fallback. With neither, it fails and the container is refused.
-func loadPolicy(cfg Config) (*policy.Policy, *controls.Env, string, error) {
+func loadPolicy(cfg Config) (*policy.Policy, controls.Profiles, string, error) {
 	pol, env, err := loader.Load(cfg.Policy, loader.ExistingDir(cfg.PolicyDir))
 	if err == nil || cfg.LastGood == "" {
 		return pol, env, "", err
