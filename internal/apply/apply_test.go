@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -19,7 +21,7 @@ func rewrites() []view.Rewrite {
 	}
 }
 
-func TestToSpec(t *testing.T) {
+func TestApplyToSpec(t *testing.T) {
 	spec := &specs.Spec{
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
@@ -28,7 +30,7 @@ func TestToSpec(t *testing.T) {
 		},
 		Linux: &specs.Linux{Devices: []specs.LinuxDevice{{Path: "/dev/fuse"}, {Path: "/dev/null"}}},
 	}
-	ToSpec(spec, rewrites())
+	must(t, Spec{}.Apply(spec, rewrites()))
 	if len(spec.Mounts) != 2 || spec.Mounts[1].Destination != "/logs" || !slices.Equal(spec.Mounts[1].Options, []string{"rbind", "ro"}) {
 		t.Fatalf("mounts %+v", spec.Mounts)
 	}
@@ -40,18 +42,72 @@ func TestToSpec(t *testing.T) {
 	}
 }
 
-func TestToSpecProcessRewrites(t *testing.T) {
+func TestApplyProcessRewrites(t *testing.T) {
 	caps := []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}
 	spec := &specs.Spec{
 		Root:    &specs.Root{Path: "rootfs"},
 		Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(caps), Effective: slices.Clone(caps), Permitted: slices.Clone(caps), Ambient: []string{"CAP_SYS_ADMIN"}}},
 	}
-	ToSpec(spec, []view.Rewrite{{Kind: view.DropCapability, Capability: "CAP_SYS_ADMIN"}, {Kind: view.SetRootReadonly}, {Kind: view.SetNoNewPrivileges}})
+	must(t, Spec{}.Apply(spec, []view.Rewrite{{Kind: view.DropCapability, Capability: "CAP_SYS_ADMIN"}, {Kind: view.SetRootReadonly}, {Kind: view.SetNoNewPrivileges}}))
 	c := spec.Process.Capabilities
 	if !slices.Equal(c.Bounding, []string{"CAP_CHOWN"}) || !slices.Equal(c.Effective, []string{"CAP_CHOWN"}) || len(c.Ambient) != 0 {
 		t.Fatalf("capabilities %+v", c)
 	}
 	if !spec.Root.Readonly || !spec.Process.NoNewPrivileges {
 		t.Fatal("root.readonly / noNewPrivileges not set")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sample is one rewrite of each kind, with what it needs.
+func sample(k view.RewriteKind) view.Rewrite {
+	return view.Rewrite{Kind: k, Mount: view.Mount{Source: "/var/log", Destination: "/logs", Type: "bind", Options: []string{"rbind", "rw"}},
+		Device: view.Device{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}, Seccomp: profile, Capability: "CAP_SYS_ADMIN",
+		Paths: []string{"/proc/kcore"}, ReadonlyPaths: []string{"/proc/sys"}}
+}
+
+func fullSpec() *specs.Spec {
+	caps := []string{"CAP_SYS_ADMIN"}
+	return &specs.Spec{
+		Root:    &specs.Root{Path: "rootfs"},
+		Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(caps), Effective: slices.Clone(caps)}},
+		Mounts:  []specs.Mount{{Destination: "/logs", Type: "bind", Source: "/var/log", Options: []string{"rbind", "rw"}}},
+		Linux:   &specs.Linux{Devices: []specs.LinuxDevice{{Path: "/dev/fuse"}}},
+	}
+}
+
+// TestEveryRewriteKindIsAppliedOrRefused: no kind is skipped in silence;
+// the user namespace is refused without its step and taken with it.
+func TestEveryRewriteKindIsAppliedOrRefused(t *testing.T) {
+	for _, k := range view.RewriteKinds() {
+		before, spec := fullSpec(), fullSpec()
+		ran := false
+		err := Spec{UserNamespace: func(s *specs.Spec) error {
+			ran = true
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
+			return nil
+		}}.Apply(spec, []view.Rewrite{sample(k)})
+		if err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
+		if reflect.DeepEqual(before, spec) {
+			t.Errorf("%s: the spec did not change", k)
+		}
+		if ran != (k == view.SetUserNamespace) {
+			t.Errorf("%s: the user namespace step ran: %v", k, ran)
+		}
+	}
+	var step *StepError
+	if err := (Spec{}).Apply(fullSpec(), []view.Rewrite{sample(view.SetUserNamespace)}); !errors.As(err, &step) || step.Kind != view.SetUserNamespace {
+		t.Errorf("a user namespace without its step: %v", err)
+	}
+	if err := (Spec{}).Apply(fullSpec(), []view.Rewrite{{Kind: view.RewriteKind(99)}}); err == nil {
+		t.Error("an unknown kind was skipped")
 	}
 }

@@ -1,59 +1,104 @@
 // Package apply turns the engine's rewrites into an edited OCI spec, for
 // the callers that hold the whole spec (the runtime wrapper, the offline
-// check). The NRI plugin's counterpart is nriplugin's adjustment.
+// check). It is the one place the spec is rewritten; the NRI plugin's
+// counterpart is nriplugin's adjustment. Every rewrite kind is applied or
+// refused with an error, never skipped.
 package apply
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ToSpec performs rewrites on an OCI spec in place: the applier for
-// callers that hold the whole spec (the runtime wrapper, the offline
-// check), which can do what NRI cannot, such as removing a device.
-func ToSpec(spec *specs.Spec, rewrites []view.Rewrite) {
+// Spec applies rewrites to an OCI spec.
+type Spec struct {
+	// UserNamespace is the step that gives the container the pod's user
+	// namespace: only the runtime wrapper can take it (it needs the node's
+	// id pool and the pod's sandbox). It runs after the other rewrites.
+	// Nil refuses a SetUserNamespace rewrite.
+	UserNamespace func(*specs.Spec) error
+}
+
+// StepError is a rewrite that could not be applied.
+type StepError struct {
+	Kind view.RewriteKind
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Kind.String() + ": " + e.Err.Error() }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Apply performs rewrites on spec in place. On an error the spec may be
+// half rewritten: the caller refuses the container and does not write it.
+func (a Spec) Apply(spec *specs.Spec, rewrites []view.Rewrite) error {
+	userNamespace := false
 	for _, r := range rewrites {
-		switch r.Kind {
-		case view.DropMount:
-			spec.Mounts = slices.DeleteFunc(spec.Mounts, func(m specs.Mount) bool { return m.Destination == r.Mount.Destination })
-		case view.ReadOnlyMount:
-			for i := range spec.Mounts {
-				if spec.Mounts[i].Destination == r.Mount.Destination {
-					spec.Mounts[i].Options = view.WithReadOnly(spec.Mounts[i].Options)
-				}
-			}
-		case view.RemoveDevice:
-			if spec.Linux != nil {
-				spec.Linux.Devices = slices.DeleteFunc(spec.Linux.Devices, func(d specs.LinuxDevice) bool { return d.Path == r.Device.Path })
-			}
-		case view.SetSeccomp:
-			if spec.Linux == nil {
-				spec.Linux = &specs.Linux{}
-			}
-			spec.Linux.Seccomp = r.Seccomp
-		case view.DropCapability:
-			dropCapability(spec, r.Capability)
-		case view.SetRootReadonly:
-			if spec.Root != nil {
-				spec.Root.Readonly = true
-			}
-		case view.SetNoNewPrivileges:
-			if spec.Process != nil {
-				spec.Process.NoNewPrivileges = true
-			}
-		case view.AddMaskedPaths:
-			if spec.Linux == nil {
-				spec.Linux = &specs.Linux{}
-			}
-			spec.Linux.MaskedPaths = append(spec.Linux.MaskedPaths, r.Paths...)
-			spec.Linux.ReadonlyPaths = append(spec.Linux.ReadonlyPaths, r.ReadonlyPaths...)
-		case view.SetUserNamespace:
-			// Needs the node's id pool and the pod's sandbox: the runtime
-			// wrapper applies it (internal/wrapper/userns.go).
+		if r.Kind == view.SetUserNamespace {
+			userNamespace = true
+			continue
+		}
+		if err := toSpec(spec, r); err != nil {
+			return &StepError{Kind: r.Kind, Err: err}
 		}
 	}
+	if !userNamespace {
+		return nil
+	}
+	if a.UserNamespace == nil {
+		return &StepError{Kind: view.SetUserNamespace, Err: fmt.Errorf("only the runtime wrapper can give a container a user namespace")}
+	}
+	if err := a.UserNamespace(spec); err != nil {
+		return &StepError{Kind: view.SetUserNamespace, Err: err}
+	}
+	return nil
+}
+
+func toSpec(spec *specs.Spec, r view.Rewrite) error {
+	switch r.Kind {
+	case view.DropMount:
+		spec.Mounts = slices.DeleteFunc(spec.Mounts, func(m specs.Mount) bool { return m.Destination == r.Mount.Destination })
+	case view.ReadOnlyMount:
+		for i := range spec.Mounts {
+			if spec.Mounts[i].Destination == r.Mount.Destination {
+				spec.Mounts[i].Options = view.WithReadOnly(spec.Mounts[i].Options)
+			}
+		}
+	case view.RemoveDevice:
+		if spec.Linux != nil {
+			spec.Linux.Devices = slices.DeleteFunc(spec.Linux.Devices, func(d specs.LinuxDevice) bool { return d.Path == r.Device.Path })
+		}
+	case view.SetSeccomp:
+		linux(spec).Seccomp = r.Seccomp
+	case view.DropCapability:
+		dropCapability(spec, r.Capability)
+	case view.SetRootReadonly:
+		if spec.Root == nil {
+			return fmt.Errorf("the spec has no root")
+		}
+		spec.Root.Readonly = true
+	case view.SetNoNewPrivileges:
+		if spec.Process == nil {
+			return fmt.Errorf("the spec has no process")
+		}
+		spec.Process.NoNewPrivileges = true
+	case view.AddMaskedPaths:
+		l := linux(spec)
+		l.MaskedPaths = append(l.MaskedPaths, r.Paths...)
+		l.ReadonlyPaths = append(l.ReadonlyPaths, r.ReadonlyPaths...)
+	default:
+		return fmt.Errorf("no spec applier for this rewrite")
+	}
+	return nil
+}
+
+func linux(spec *specs.Spec) *specs.Linux {
+	if spec.Linux == nil {
+		spec.Linux = &specs.Linux{}
+	}
+	return spec.Linux
 }
 
 func dropCapability(spec *specs.Spec, name string) {

@@ -266,7 +266,11 @@ func safeAfter(eng *engine.Engine, r check.PodResult) bool {
 	var spec specs.Spec
 	raw, _ := json.Marshal(r.Container.Spec)
 	_ = json.Unmarshal(raw, &spec)
-	apply.ToSpec(&spec, r.Decision.Rewrites)
+	// The user namespace is the wrapper's step; offline it changes nothing.
+	noUserNamespace := apply.Spec{UserNamespace: func(*specs.Spec) error { return nil }}
+	if err := noUserNamespace.Apply(&spec, r.Decision.Rewrites); err != nil {
+		return false
+	}
 	c := *r.Container
 	c.Spec = &spec
 	d := eng.Decide(c.View())

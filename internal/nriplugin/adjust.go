@@ -1,18 +1,22 @@
 package nriplugin
 
 import (
+	"fmt"
+
 	"github.com/containerd/nri/pkg/api"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
 // adjustment builds the NRI adjustment that makes the runtime perform the
-// engine's rewrites (the NRI counterpart of apply.ToSpec).
-// It returns nil when there is nothing to change. Rewrites NRI cannot
-// express (capabilities, root.readonly, no_new_privs) never reach it:
-// their controls are unavailable to the NRI plugin.
-func adjustment(rewrites []view.Rewrite) *api.ContainerAdjustment {
+// engine's rewrites: the one place the plugin turns rewrites into NRI's
+// terms (apply.Spec is the spec's). It returns nil when there is nothing
+// to change, and an error for a rewrite NRI cannot express (capabilities,
+// root.readonly, no_new_privs, masked paths, the user namespace): their
+// controls are unavailable to the plugin, so one reaching here is a bug,
+// and the container is refused rather than let through unchanged.
+func adjustment(rewrites []view.Rewrite) (*api.ContainerAdjustment, error) {
 	if len(rewrites) == 0 {
-		return nil
+		return nil, nil
 	}
 	adj := &api.ContainerAdjustment{}
 	for _, r := range rewrites {
@@ -32,7 +36,9 @@ func adjustment(rewrites []view.Rewrite) *api.ContainerAdjustment {
 			adj.RemoveDevice(r.Device.Path)
 		case view.SetSeccomp:
 			adj.SetLinuxSeccompPolicy(api.FromOCILinuxSeccomp(r.Seccomp))
+		default:
+			return nil, fmt.Errorf("nri-guard: refused: the rewrite %s cannot be made through NRI (an internal error: its control should be the runtime wrapper's)", r.Kind)
 		}
 	}
-	return adj
+	return adj, nil
 }

@@ -2,11 +2,13 @@ package nriplugin
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/proto"
 )
 
 var adjProfile = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}}
@@ -21,10 +23,13 @@ func adjRewrites() []view.Rewrite {
 }
 
 func TestAdjustment(t *testing.T) {
-	if adjustment(nil) != nil {
+	if adj, err := adjustment(nil); adj != nil || err != nil {
 		t.Fatal("no rewrites must give no adjustment")
 	}
-	adj := adjustment(adjRewrites())
+	adj, err := adjustment(adjRewrites())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var removed, added []string
 	for _, m := range adj.Mounts {
 		if dest, ok := m.IsMarkedForRemoval(); ok {
@@ -43,4 +48,20 @@ func TestAdjustment(t *testing.T) {
 		t.Fatalf("seccomp %v", adj.Linux.SeccompPolicy)
 	}
 	var _ *api.ContainerAdjustment = adj
+}
+
+// TestEveryRewriteKindIsAdjustedOrRefused: the kinds NRI can express give
+// an adjustment, every other one an error; none is dropped in silence.
+func TestEveryRewriteKindIsAdjustedOrRefused(t *testing.T) {
+	nri := map[view.RewriteKind]bool{view.DropMount: true, view.ReadOnlyMount: true, view.RemoveDevice: true, view.SetSeccomp: true}
+	for _, k := range view.RewriteKinds() {
+		r := view.Rewrite{Kind: k, Mount: view.Mount{Destination: "/logs", Options: []string{"rw"}}, Device: view.Device{Path: "/dev/fuse"}, Seccomp: adjProfile}
+		adj, err := adjustment([]view.Rewrite{r})
+		switch {
+		case nri[k] && (err != nil || adj == nil || proto.Equal(adj, &api.ContainerAdjustment{})):
+			t.Errorf("%s: no adjustment (%v)", k, err)
+		case !nri[k] && (err == nil || !strings.Contains(err.Error(), k.String())):
+			t.Errorf("%s: not refused: %v", k, err)
+		}
+	}
 }

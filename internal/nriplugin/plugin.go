@@ -159,7 +159,12 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 		return nil, nil, err
 	}
 	p.record(ctx, "create", &d, isolatedNote(st.engine, &d))
-	return p.withRecord(adjustment(d.Rewrites), ctr.GetId(), &d), nil, nil
+	adj, err := adjustment(d.Rewrites)
+	if err != nil {
+		p.record(ctx, "create", &d, err.Error())
+		return nil, nil, err
+	}
+	return p.withRecord(adj, ctr.GetId(), &d), nil, nil
 }
 
 // view is the container as NRI shows it, with the pod's UID in doubt when

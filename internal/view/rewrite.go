@@ -35,7 +35,29 @@ const (
 	// host ids from the node's pool. Only the runtime wrapper can apply it:
 	// it needs the pool and the pod's sandbox.
 	SetUserNamespace
+
+	rewriteKinds // the count; keep last
 )
+
+var rewriteKindNames = [rewriteKinds]string{"drop-mount", "read-only-mount", "remove-device", "set-seccomp",
+	"drop-capability", "set-root-readonly", "set-no-new-privileges", "add-masked-paths", "set-user-namespace"}
+
+func (k RewriteKind) String() string {
+	if k < 0 || k >= rewriteKinds {
+		return fmt.Sprintf("rewrite-kind-%d", int(k))
+	}
+	return rewriteKindNames[k]
+}
+
+// RewriteKinds lists every kind, for tests that each applier handles or
+// refuses every one.
+func RewriteKinds() []RewriteKind {
+	out := make([]RewriteKind, rewriteKinds)
+	for i := range out {
+		out[i] = RewriteKind(i)
+	}
+	return out
+}
 
 // Rewrite is one requested change of the container.
 type Rewrite struct {

@@ -22,12 +22,6 @@ import (
 // back: younger ones may belong to a sandbox runc is still creating.
 const sweepAge = 2 * time.Minute
 
-// wantsUserNamespace reports whether the decision moves the container
-// into a user namespace (userNamespaces enable or runAsRoot remap).
-func wantsUserNamespace(rewrites []view.Rewrite) bool {
-	return slices.ContainsFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace })
-}
-
 // enterUserNamespace moves the container into its pod's user namespace.
 // The sandbox gets a new one with a range from the pool, and the pod's
 // containers join it. A container remapped in a pod whose sandbox runs

@@ -16,6 +16,7 @@ package wrapper
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -181,12 +182,14 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
 		}
 	}
-	apply.ToSpec(spec, d.Rewrites)
-	if wantsUserNamespace(d.Rewrites) {
-		if err := enterUserNamespace(cfg, inv, bundle, spec, c); err != nil {
-			releasePins(inv.containerID())
-			return userNamespaceRefusal(c, d, err)
+	applier := apply.Spec{UserNamespace: func(s *specs.Spec) error { return enterUserNamespace(cfg, inv, bundle, s, c) }}
+	if err := applier.Apply(spec, d.Rewrites); err != nil {
+		releasePins(inv.containerID())
+		var step *apply.StepError
+		if errors.As(err, &step) && step.Kind == view.SetUserNamespace {
+			return userNamespaceRefusal(c, d, step.Err)
 		}
+		return "nri-guard-runc: refused: cannot rewrite the spec: " + oneLine(err.Error())
 	}
 	if err := writeSpec(filepath.Join(bundle, "config.json"), spec, mode); err != nil {
 		releasePins(inv.containerID())
