@@ -140,7 +140,7 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs [
 			continue
 		}
 		bad++
-		p.record(ctx, "synchronize", &d, "")
+		p.logDecision(ctx, "synchronize", &d, "")
 		log.G(ctx).WithField("container", engine.WorkloadName(d.Container)).
 			Warn("nri-guard: running container breaks the policy (left running): " + summary(&d))
 	}
@@ -155,13 +155,13 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 	switch d.Action {
 	case engine.Refuse:
 		err := &engine.Refusal{Decision: &d}
-		p.record(ctx, "create", &d, err.Error())
+		p.logDecision(ctx, "create", &d, err.Error())
 		return nil, nil, err
 	}
-	p.record(ctx, "create", &d, isolatedNote(st.engine, &d))
+	p.logDecision(ctx, "create", &d, isolatedNote(st.engine, &d))
 	adj, err := adjustment(d.Rewrites)
 	if err != nil {
-		p.record(ctx, "create", &d, err.Error())
+		p.logDecision(ctx, "create", &d, err.Error())
 		return nil, nil, err
 	}
 	return p.withRecord(adj, ctr.GetId(), &d), nil, nil
@@ -224,16 +224,17 @@ func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.Valid
 	d := st.engine.DecideFinal(final)
 	if d.Action != engine.Refuse {
 		if d.Action == engine.Audit {
-			p.record(ctx, "validate", &d, "")
+			p.logDecision(ctx, "validate", &d, "")
 		}
 		return nil
 	}
 	err := &engine.Refusal{Decision: &d, Note: "judged after all NRI plugins ran"}
-	p.record(ctx, "validate", &d, err.Error())
+	p.logDecision(ctx, "validate", &d, err.Error())
 	return err
 }
 
-func (p *Plugin) record(ctx context.Context, phase string, d *engine.Decision, msg string) {
+// logDecision writes one line of the decision log.
+func (p *Plugin) logDecision(ctx context.Context, phase string, d *engine.Decision, msg string) {
 	if p.decisions == nil {
 		return
 	}
