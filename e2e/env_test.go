@@ -327,12 +327,15 @@ func (e *env) inNamespace(name string, args ...string) *exec.Cmd {
 func (e *env) startGuard() {
 	cmd := e.inNamespace(guardBin, "run", "--policy", e.policy.File, "--record-key", e.recordKey(),
 		"--last-good", e.path("last-good"), "--reload-interval", "500ms",
-		"--socket", e.path("nri.sock"), "--decision-log", e.decisionLog(), "--log-file", e.path("nri-guard.log"))
+		"--socket", e.path("nri.sock"), "--decision-log", e.decisionLog(), "--log-file", e.path("nri-guard.log"),
+		"--metrics", "unix:"+e.metricsSocket())
 	if e.policy.Dir != "" {
 		cmd.Args = append(cmd.Args, "--policy-dir", e.policy.Dir)
 	}
 	e.guard = e.startLogged("nri-guard", cmd)
 }
+
+func (e *env) metricsSocket() string { return e.path("metrics.sock") }
 
 // startLogged starts an external plugin with its output in the root.
 func (e *env) startLogged(name string, cmd *exec.Cmd) *proc {

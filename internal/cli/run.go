@@ -17,6 +17,8 @@ import (
 	"github.com/containerd/nri/pkg/api"
 	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
+	"github.com/nri-guard/nri-guard/internal/layout"
+	"github.com/nri-guard/nri-guard/internal/metrics"
 	"github.com/nri-guard/nri-guard/internal/nriplugin"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
@@ -40,6 +42,7 @@ func runExternal(args []string, stderr io.Writer) int {
 	interval := fs.Duration("reload-interval", 2*time.Second, "how often to look for policy changes (0: never)")
 	statusPath := fs.String("status-file", reload.DefaultStatusPath, `where to report the policy in force and the last change that did not load, for "nri-guard status" ("" for nowhere)`)
 	level := fs.String("log-level", "info", "log level")
+	metricsAddr := fs.String("metrics", "", `serve Prometheus metrics at unix:/path or a loopback host:port ("": off)`)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -68,16 +71,45 @@ func runExternal(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nri-guard:", err)
 		return exitFail
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var m *metrics.Metrics
+	if *metricsAddr != "" {
+		m = metrics.New(layout.Node().Tallies)
+		if err := serveMetrics(ctx, m, *metricsAddr); err != nil {
+			fmt.Fprintln(stderr, "nri-guard:", err)
+			return exitFail
+		}
+	}
 	p := nriplugin.New(nriplugin.Options{
 		Index:     *idx,
 		RecordKey: key,
 		Decisions: dl,
+		Metrics:   m,
 		Configure: func(string) (*policy.Policy, controls.Profiles, error) { return loadAndKeep(&pf, *lastGood, status) },
 	})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	watch(ctx, p, &pf, *lastGood, *interval, status)
 	return serve(ctx, p, nriplugin.Connection{SocketPath: *socket, OnConnected: connected(p, status)}, stderr)
+}
+
+// serveMetrics opens the metrics endpoint at addr and serves m there
+// until ctx ends.
+func serveMetrics(ctx context.Context, m *metrics.Metrics, addr string) error {
+	l, err := metrics.Listen(addr)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	go func() {
+		if err := m.Serve(l); err != nil {
+			log.G(ctx).WithError(err).Error("nri-guard: the metrics endpoint stopped")
+		}
+	}()
+	log.G(ctx).Info("nri-guard: serving metrics at " + addr)
+	return nil
 }
 
 // connected records the runtime in the status once registration is done.
@@ -129,6 +161,7 @@ func watch(ctx context.Context, p *nriplugin.Plugin, pf *policyFlags, lastGood s
 			reportStatus(status.Loaded(pol))
 		},
 		Failed: func(err error) {
+			p.ReloadFailed()
 			reportStatus(status.Failed(err))
 			log.G(ctx).WithField("error", err.Error()).Error("nri-guard: the changed policy does not load; the last good policy stays in force")
 		},
@@ -149,6 +182,9 @@ type preRegisteredConfig struct {
 	StatusFile  string `yaml:"statusFile"`
 	// ReloadInterval is a Go duration ("2s"); "0s" turns reloading off.
 	ReloadInterval time.Duration `yaml:"reloadInterval"`
+	// Metrics is where to serve Prometheus metrics (unix:/path or a
+	// loopback host:port); "" is off.
+	Metrics string `yaml:"metrics"`
 }
 
 // runPreRegistered runs nri-guard as started by containerd from its plugin
@@ -169,10 +205,14 @@ func runPreRegistered(stderr io.Writer) int {
 	var p *nriplugin.Plugin
 	// Set at Configure, which runs before OnConnected.
 	var status *reload.StatusFile
+	// The conf file, which says whether to serve them, arrives only at
+	// Configure; counting costs nothing until then.
+	m := metrics.New(layout.Node().Tallies)
 	p = nriplugin.New(nriplugin.Options{
 		Index:     os.Getenv(api.PluginIdxEnvVar),
 		RecordKey: keyBuf,
 		Decisions: dl,
+		Metrics:   m,
 		Configure: func(config string) (*policy.Policy, controls.Profiles, error) {
 			cfg, err := parsePreRegisteredConfig(config)
 			if err != nil {
@@ -193,6 +233,13 @@ func runPreRegistered(stderr io.Writer) int {
 			copy(keyBuf, key)
 			pf := policyFlags{file: cfg.Policy, dir: cfg.PolicyDir}
 			watchOnce.Do(func() {
+				// The metrics are not the guard: a bad address is logged,
+				// and containers go on being judged.
+				if cfg.Metrics != "" {
+					if err := serveMetrics(ctx, m, cfg.Metrics); err != nil {
+						log.G(ctx).WithError(err).Error("nri-guard: cannot serve metrics")
+					}
+				}
 				status = reload.NewStatusFile(cfg.StatusFile, pf.file, pf.dir)
 				watch(ctx, p, &pf, cfg.LastGood, cfg.ReloadInterval, status)
 			})

@@ -29,6 +29,8 @@ type Files struct {
 	Judged string
 	// Pins holds the bind sources the wrapper pinned, per container.
 	Pins string
+	// Tallies holds the wrapper's event counts for the plugin's metrics.
+	Tallies string
 	// UserNamespacePool is the wrapper's pool of host id ranges.
 	UserNamespacePool string
 }
@@ -42,6 +44,7 @@ const (
 	status        = "/run/nri-guard/status.json"
 	judged        = "/run/nri-guard/judged"
 	pins          = "/run/nri-guard/pins"
+	tallies       = "/run/nri-guard/tallies"
 )
 
 // Node is the layout without the installer.
@@ -50,7 +53,7 @@ func Node() Files {
 		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
 		DecisionLog: decisionLog, LogFile: logFile,
 		RecordKey: "/etc/nri-guard/record.key", LastGood: "/var/lib/nri-guard/last-good",
-		RuntimeConfig: runtimeConfig, Status: status, Judged: judged, Pins: pins,
+		RuntimeConfig: runtimeConfig, Status: status, Judged: judged, Pins: pins, Tallies: tallies,
 		UserNamespacePool: "/var/lib/nri-guard/userns/pool.json",
 	}
 }
@@ -67,7 +70,7 @@ func K3s() Files {
 		Policy: K3sGuardDir + "/policy.yaml", PolicyDir: K3sGuardDir + "/policy.d",
 		DecisionLog: decisionLog, LogFile: logFile,
 		RecordKey: K3sGuardDir + "/record.key", LastGood: K3sGuardDir + "/last-good",
-		RuntimeConfig: runtimeConfig, Status: status, Judged: judged, Pins: pins,
+		RuntimeConfig: runtimeConfig, Status: status, Judged: judged, Pins: pins, Tallies: tallies,
 		UserNamespacePool: K3sGuardDir + "/userns/pool.json",
 	}
 }

@@ -12,12 +12,14 @@ package nriplugin
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/containerd/log"
 	"github.com/containerd/nri/pkg/api"
 	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/metrics"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/profiles"
 	"github.com/nri-guard/nri-guard/internal/record"
@@ -43,7 +45,8 @@ type Plugin struct {
 
 	state atomic.Pointer[state]
 	// pods tells which live sandboxes claim which pod UID (pods.go).
-	pods *pods
+	pods    *pods
+	metrics *metrics.Metrics
 }
 
 // state is replaced whole at every Configure (and policy reload).
@@ -62,11 +65,13 @@ type Options struct {
 	RecordKey []byte
 	// Configure loads the policy; it runs at every (re)registration.
 	Configure func(config string) (*policy.Policy, controls.Profiles, error)
+	// Metrics, if set, counts decisions, reloads and connections.
+	Metrics *metrics.Metrics
 }
 
 // New returns a plugin; Run connects it.
 func New(o Options) *Plugin {
-	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods()}
+	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods(), metrics: o.Metrics}
 }
 
 // configureFor learns the runtime, loads the policy and subscribes to the
@@ -75,6 +80,7 @@ func New(o Options) *Plugin {
 func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nriVersion string) (api.EventMask, error) {
 	pol, env, err := p.configure(config)
 	if err != nil {
+		p.metrics.PolicyFailed(time.Now())
 		log.G(ctx).WithError(err).Error("nri-guard: cannot load the policy; refusing to register")
 		return 0, err
 	}
@@ -85,6 +91,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 		source:  nriview.Source{IsHostNamespace: view.HostNamespaceChecker(), SysctlsKnown: rt.SysctlsKnown, ResolveSubPath: subpath.HostPath, LocalhostProfile: profiles.LoadLocalhost},
 	}
 	p.state.Store(st)
+	p.metrics.PolicyLoaded(time.Now())
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: " + rt.Summary(st.engine.Unavailable()))
 	logOptOuts(ctx, pol, rt)
 
@@ -106,9 +113,14 @@ func (p *Plugin) Reload(ctx context.Context, pol *policy.Policy, env controls.Pr
 		return // not configured yet: Configure loads the files itself
 	}
 	p.state.Store(&state{engine: engine.New(pol, env, st.runtime.Caller(p.name)), runtime: st.runtime, source: st.source})
+	p.metrics.PolicyLoaded(time.Now())
 	log.G(ctx).WithField("policy", pol.Files).Info("nri-guard: policy reloaded")
 	logOptOuts(ctx, pol, st.runtime)
 }
+
+// ReloadFailed says the changed policy files do not load (the last good
+// policy stays in force).
+func (p *Plugin) ReloadFailed() { p.metrics.PolicyFailed(time.Now()) }
 
 // logOptOuts names every exception that keeps pods out of the user
 // namespace the policy asks for, and every selector a workload may claim.
@@ -135,7 +147,9 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs [
 	}
 	bad := 0
 	for _, ctr := range ctrs {
+		start := time.Now()
 		d := st.engine.Decide(p.view(st, byID[ctr.GetPodSandboxId()], ctr))
+		p.metrics.Decided("synchronize", &d, time.Since(start))
 		if d.Action == engine.Allow {
 			continue
 		}
@@ -151,7 +165,9 @@ func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs [
 // CreateContainer judges a container before it exists.
 func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, []*api.ContainerUpdate, error) {
 	st := p.state.Load()
+	start := time.Now()
 	d := st.engine.Decide(p.view(st, pod, ctr))
+	p.metrics.Decided("create", &d, time.Since(start))
 	switch d.Action {
 	case engine.Refuse:
 		err := &engine.Refusal{Decision: &d}
@@ -218,10 +234,12 @@ func (p *Plugin) withRecord(adj *api.ContainerAdjustment, id string, d *engine.D
 // mode would act on is a refusal, naming the plugin responsible.
 func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.ValidateContainerAdjustmentRequest) error {
 	st := p.state.Load()
+	start := time.Now()
 	pristine := p.view(st, req.GetPod(), req.GetContainer())
 	final := nriview.ApplyNRIAdjustment(pristine, req.GetAdjust(), req.GetOwners(), st.source)
 	final.Adjustments = append(final.Adjustments, nriview.UpdateAdjustments(req.GetUpdate(), req.GetOwners())...)
 	d := st.engine.DecideFinal(final)
+	p.metrics.Decided("validate", &d, time.Since(start))
 	if d.Action != engine.Refuse {
 		if d.Action == engine.Audit {
 			p.logDecision(ctx, "validate", &d, "")

@@ -35,16 +35,20 @@ const (
 // then keeps refusing containers, which is the fail-closed state.
 func (p *Plugin) Run(ctx context.Context, conn Connection) error {
 	backoff := minBackoff
+	registered := 0
 	for attempt := 1; ; attempt++ {
 		closed, err := p.connect(ctx, conn)
 		switch {
 		case err == nil:
 			backoff = minBackoff
+			p.metrics.Connected(registered > 0)
+			registered++
 			if conn.OnConnected != nil {
 				conn.OnConnected()
 			}
 			select {
 			case <-closed:
+				p.metrics.Disconnected()
 			case <-ctx.Done():
 				return nil
 			}

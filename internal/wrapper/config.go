@@ -32,6 +32,9 @@ type Config struct {
 	// JudgedDir holds a mark for every container the wrapper judged, so
 	// `nri-guard status` can name running containers no guard judged.
 	JudgedDir string `yaml:"judgedDir"`
+	// Tallies is where the wrapper counts its events for the plugin's
+	// metrics endpoint (internal/tally).
+	Tallies string `yaml:"tallies"`
 	// UserNamespacePool is where pods given a user namespace get their
 	// host ids (userNamespaces want: enable, runAsRoot action: remap).
 	UserNamespacePool idpool.Config `yaml:"userNamespacePool"`
@@ -51,7 +54,7 @@ func loadConfig() (Config, string, error) {
 	node := layout.Node()
 	cfg := Config{
 		Policy: node.Policy, PolicyDir: node.PolicyDir, DecisionLog: node.DecisionLog, RecordKey: node.RecordKey,
-		LastGood: node.LastGood, JudgedDir: node.Judged, UserNamespacePool: idpool.DefaultConfig(),
+		LastGood: node.LastGood, JudgedDir: node.Judged, Tallies: node.Tallies, UserNamespacePool: idpool.DefaultConfig(),
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -34,6 +34,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/subpath"
+	"github.com/nri-guard/nri-guard/internal/tally"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -164,7 +165,20 @@ func guardCreate(cfg Config, inv invocation) string {
 		why = strings.TrimPrefix(why+"; refused after the decision: "+msg, "; ")
 	}
 	logDecision(cfg, &d, pol.Files, why)
+	countDecision(cfg, &d, why)
 	return msg
+}
+
+// countDecision tallies the decision for the plugin's metrics; a count
+// that cannot be written is lost, never the container.
+func countDecision(cfg Config, d *engine.Decision, why string) {
+	if cfg.Tallies == "" {
+		return
+	}
+	tally.Add(cfg.Tallies, "create-"+string(d.Action))
+	if strings.HasPrefix(why, strictTreatment) {
+		tally.Add(cfg.Tallies, "strict")
+	}
 }
 
 // carryOut makes the decision true in the bundle: it pins the judged bind
@@ -214,6 +228,10 @@ func loadPolicy(cfg Config) (*policy.Policy, controls.Profiles, string, error) {
 	return pol, env, "the policy files do not load (" + oneLine(err.Error()) + "); the last good policy was used", nil
 }
 
+// strictTreatment starts the reason of a decision made without a
+// verified record.
+const strictTreatment = "strict treatment, no exception applies: "
+
 // decide picks the settings the container runs under. An app container
 // gets the exception the NRI plugin chose (it saw the pod's labels) if
 // its signed record verifies, and otherwise none: the strict treatment.
@@ -243,7 +261,7 @@ func decide(eng *engine.Engine, cfg Config, c *view.Container, spec *specs.Spec)
 		}
 	}
 	d, _ := eng.DecideAs(c, "")
-	return d, "strict treatment, no exception applies: " + err.Error()
+	return d, strictTreatment + err.Error()
 }
 
 func readSpec(path string) (*specs.Spec, os.FileMode, error) {
