@@ -42,6 +42,8 @@ func runExternal(args []string, stderr io.Writer) int {
 	interval := fs.Duration("reload-interval", 2*time.Second, "how often to look for policy changes (0: never)")
 	statusPath := fs.String("status-file", reload.DefaultStatusPath, `where to report the policy in force and the last change that did not load, for "nri-guard status" ("" for nowhere)`)
 	level := fs.String("log-level", "info", "log level")
+	rot := defaultRotation()
+	rot.register(fs)
 	metricsAddr := fs.String("metrics", "", `serve Prometheus metrics at unix:/path or a loopback host:port ("": off)`)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -63,7 +65,7 @@ func runExternal(args []string, stderr io.Writer) int {
 		return exitFail
 	}
 	var key []byte
-	dl, err := openDecisionLog(*decisions)
+	dl, err := openDecisionLog(*decisions, rot)
 	if err == nil {
 		key, err = record.LoadOrCreateKey(*keyFile)
 	}
@@ -184,7 +186,8 @@ type preRegisteredConfig struct {
 	ReloadInterval time.Duration `yaml:"reloadInterval"`
 	// Metrics is where to serve Prometheus metrics (unix:/path or a
 	// loopback host:port); "" is off.
-	Metrics string `yaml:"metrics"`
+	Metrics     string `yaml:"metrics"`
+	logRotation `yaml:",inline"`
 }
 
 // runPreRegistered runs nri-guard as started by containerd from its plugin
@@ -195,7 +198,7 @@ func runPreRegistered(stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nri-guard:", err)
 		return exitFail
 	}
-	dl := decisionlog.New(io.Discard)
+	dl := decisionlog.New(decisionlog.Stream(io.Discard))
 	// The key is learnt at Configure (from the conf file); the plugin holds
 	// the buffer it is copied into.
 	keyBuf := make([]byte, record.KeySize)
@@ -221,7 +224,7 @@ func runPreRegistered(stderr io.Writer) int {
 			if err := setupLogging(cfg.LogFile, cfg.LogLevel, stderr); err != nil {
 				return nil, nil, err
 			}
-			out, err := openDecisionFile(cfg.DecisionLog)
+			out, err := openDecisionFile(cfg.DecisionLog, cfg.logRotation)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -250,7 +253,7 @@ func runPreRegistered(stderr io.Writer) int {
 }
 
 func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
-	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, StatusFile: reload.DefaultStatusPath, ReloadInterval: 2 * time.Second}
+	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, StatusFile: reload.DefaultStatusPath, ReloadInterval: 2 * time.Second, logRotation: defaultRotation()}
 	if len(bytes.TrimSpace([]byte(text))) == 0 {
 		return cfg, nil
 	}
@@ -290,19 +293,40 @@ func setupLogging(file, level string, stderr io.Writer) error {
 	return nil
 }
 
-func openDecisionLog(path string) (*decisionlog.Log, error) {
-	out, err := openDecisionFile(path)
+// logRotation is how big the decision log grows before it is rotated,
+// and how many rotated files are kept.
+type logRotation struct {
+	MaxBytes int64 `yaml:"decisionLogMaxBytes"`
+	Keep     int   `yaml:"decisionLogKeep"`
+}
+
+func defaultRotation() logRotation {
+	return logRotation{MaxBytes: decisionlog.DefaultMaxBytes, Keep: decisionlog.DefaultKeep}
+}
+
+func (r *logRotation) register(fs *flag.FlagSet) {
+	fs.Int64Var(&r.MaxBytes, "decision-log-max-bytes", r.MaxBytes, "rotate the decision log when it grows past this size (0: never)")
+	fs.IntVar(&r.Keep, "decision-log-keep", r.Keep, "rotated decision logs to keep (FILE.1 ... FILE.N)")
+}
+
+func openDecisionLog(path string, rot logRotation) (*decisionlog.Log, error) {
+	out, err := openDecisionFile(path, rot)
 	if err != nil {
 		return nil, err
 	}
 	return decisionlog.New(out), nil
 }
 
-func openDecisionFile(path string) (io.Writer, error) {
+// openDecisionFile opens the log the plugin and the wrappers share; "-"
+// is standard output (not rotated).
+func openDecisionFile(path string, rot logRotation) (decisionlog.LineWriter, error) {
 	if path == "-" {
-		return os.Stdout, nil
+		return decisionlog.Stream(os.Stdout), nil
 	}
-	return openAppend(path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	return &decisionlog.File{Path: path, MaxBytes: rot.MaxBytes, Keep: rot.Keep}, nil
 }
 
 // openAppend opens a log for appending; O_APPEND makes each line's single

@@ -12,20 +12,26 @@ import (
 	"github.com/nri-guard/nri-guard/internal/engine"
 )
 
+// SchemaVersion is the version of the line format, in every line. It
+// grows when a field changes meaning or goes away; new fields may appear
+// without it.
+const SchemaVersion = 1
+
 // Record is one decision as logged.
 type Record struct {
-	Time        string    `json:"time"`
-	Phase       string    `json:"phase"`
-	ContainerID string    `json:"containerID"`
-	Namespace   string    `json:"namespace"`
-	Pod         string    `json:"pod"`
-	Container   string    `json:"container"`
-	Image       string    `json:"image"`
-	Action      string    `json:"action"`
-	Findings    []Finding `json:"findings"`
-	Exception   string    `json:"exception,omitempty"`
-	Policy      []string  `json:"policy"`
-	Message     string    `json:"message,omitempty"`
+	SchemaVersion int       `json:"schemaVersion"`
+	Time          string    `json:"time"`
+	Phase         string    `json:"phase"`
+	ContainerID   string    `json:"containerID"`
+	Namespace     string    `json:"namespace"`
+	Pod           string    `json:"pod"`
+	Container     string    `json:"container"`
+	Image         string    `json:"image"`
+	Action        string    `json:"action"`
+	Findings      []Finding `json:"findings"`
+	Exception     string    `json:"exception,omitempty"`
+	Policy        []string  `json:"policy"`
+	Message       string    `json:"message,omitempty"`
 
 	// RuntimeHandler is the pod's runtime handler, "" for the default.
 	RuntimeHandler string `json:"runtimeHandler,omitempty"`
@@ -45,22 +51,37 @@ type Finding struct {
 	By      string `json:"plugin,omitempty"`
 }
 
-// Log serialises writers: each record is written with one Write call
-// under a lock, so lines never interleave.
+// LineWriter takes one whole line at a time: a File, or a Stream.
+type LineWriter interface {
+	WriteLine(line []byte) error
+}
+
+// Stream writes lines to w (standard output, tests), one Write each.
+func Stream(w io.Writer) LineWriter { return stream{w} }
+
+type stream struct{ w io.Writer }
+
+func (s stream) WriteLine(line []byte) error {
+	_, err := s.w.Write(append(line, '\n'))
+	return err
+}
+
+// Log serialises writers: each record is written whole under a lock, so
+// lines never interleave.
 type Log struct {
 	mu  sync.Mutex
-	out io.Writer
+	out LineWriter
 	now func() time.Time
 }
 
 // New returns a decision log writing to out.
-func New(out io.Writer) *Log {
+func New(out LineWriter) *Log {
 	return &Log{out: out, now: time.Now}
 }
 
 // SetOutput switches the log to another writer (after a pre-registered
 // plugin learned its configuration).
-func (l *Log) SetOutput(out io.Writer) {
+func (l *Log) SetOutput(out LineWriter) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.out = out
@@ -77,15 +98,14 @@ func (l *Log) Write(phase string, d *engine.Decision, policyFiles []string, mess
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, err = l.out.Write(append(line, '\n'))
-	return err
+	return l.out.WriteLine(line)
 }
 
 // NewRecord converts a decision to its logged form.
 func NewRecord(phase string, d *engine.Decision, policyFiles []string, message string) Record {
 	c := d.Container
 	rec := Record{
-		Phase: phase, ContainerID: c.ID,
+		SchemaVersion: SchemaVersion, Phase: phase, ContainerID: c.ID,
 		Namespace: c.Pod.Namespace, Pod: c.Pod.Name, Container: c.Name, Image: c.Image,
 		Action: string(d.Action), Findings: []Finding{}, Policy: policyFiles, Message: message,
 		RuntimeHandler: c.Pod.RuntimeHandler,

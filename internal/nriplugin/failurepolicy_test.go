@@ -45,7 +45,7 @@ func TestTimedOutRequestFailsTheCreation(t *testing.T) {
 	w := &stallingWriter{release: make(chan struct{})}
 	p := New(Options{
 		Index:     "10",
-		Decisions: decisionlog.New(w),
+		Decisions: decisionlog.New(decisionlog.Stream(w)),
 		Configure: func(string) (*policy.Policy, controls.Profiles, error) {
 			pol, err := policy.Parse(policy.Input{Name: "policy.yaml", Data: []byte(testPolicy)})
 			return pol, controls.Profiles(map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}), err

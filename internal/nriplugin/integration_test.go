@@ -134,7 +134,7 @@ func (h *harness) startGuard(waitReady bool) {
 	p := New(Options{
 		Index:     "10",
 		RecordKey: testKey,
-		Decisions: decisionlog.New(out),
+		Decisions: decisionlog.New(decisionlog.Stream(out)),
 		Configure: func(string) (*policy.Policy, controls.Profiles, error) {
 			return pol, controls.Profiles(map[policy.HostPath]*specs.LinuxSeccomp{"": testProfile}), nil
 		},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nri-guard/nri-guard/internal/decisionlog"
 	"github.com/nri-guard/nri-guard/internal/idpool"
 	"github.com/nri-guard/nri-guard/internal/layout"
 
@@ -25,7 +26,11 @@ type Config struct {
 	Policy      string `yaml:"policy"`
 	PolicyDir   string `yaml:"policyDir"`
 	DecisionLog string `yaml:"decisionLog"`
-	RecordKey   string `yaml:"recordKey"`
+	// DecisionLogMaxBytes and DecisionLogKeep rotate the decision log, as
+	// the plugin's settings of the same names do.
+	DecisionLogMaxBytes int64  `yaml:"decisionLogMaxBytes"`
+	DecisionLogKeep     int    `yaml:"decisionLogKeep"`
+	RecordKey           string `yaml:"recordKey"`
 	// LastGood is where the NRI plugin keeps a copy of the last policy
 	// that loaded; used when the live files do not load.
 	LastGood string `yaml:"lastGood"`
@@ -54,7 +59,8 @@ func loadConfig() (Config, string, error) {
 	node := layout.Node()
 	cfg := Config{
 		Policy: node.Policy, PolicyDir: node.PolicyDir, DecisionLog: node.DecisionLog, RecordKey: node.RecordKey,
-		LastGood: node.LastGood, JudgedDir: node.Judged, Tallies: node.Tallies, UserNamespacePool: idpool.DefaultConfig(),
+		LastGood: node.LastGood, JudgedDir: node.Judged, Tallies: node.Tallies,
+		DecisionLogMaxBytes: decisionlog.DefaultMaxBytes, DecisionLogKeep: decisionlog.DefaultKeep, UserNamespacePool: idpool.DefaultConfig(),
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -293,13 +293,14 @@ func writeSpec(path string, spec *specs.Spec, mode os.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
+// logDecision writes the decision log's line. A line that cannot be
+// written is counted in the tallies (the plugin's metrics report it): the
+// refusal or the exec goes on, the log is not the guard.
 func logDecision(cfg Config, d *engine.Decision, files []string, why string) {
-	f, err := os.OpenFile(cfg.DecisionLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return // the refusal or the exec goes on; the log is not the guard
+	out := &decisionlog.File{Path: cfg.DecisionLog, MaxBytes: cfg.DecisionLogMaxBytes, Keep: cfg.DecisionLogKeep}
+	if err := decisionlog.New(out).Write("runtime", d, files, why); err != nil && cfg.Tallies != "" {
+		tally.Add(cfg.Tallies, "log-dropped")
 	}
-	defer f.Close()
-	decisionlog.New(f).Write("runtime", d, files, why)
 }
 
 // refuse reports msg the way runc reports errors: a JSON line in runc's

@@ -1,0 +1,156 @@
+package decisionlog
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// File is the decision log on disk, written by many processes at once:
+// the NRI plugin and a runtime wrapper per runc call. Each line is one
+// write(2) under a shared lock on the lock file beside it; rotation takes
+// that lock exclusively, so no writer has the file open while it is
+// renamed and no line is lost or split across two files. Every writer
+// opens the file for each line: after a rotation the next line goes to
+// the new file.
+type File struct {
+	Path string
+	// MaxBytes rotates the file once it grows past this size; 0 never.
+	MaxBytes int64
+	// Keep is how many rotated files (Path.1 ... Path.Keep) are kept.
+	Keep int
+
+	mu      sync.Mutex
+	dropped int64 // lines not written since the last one that was
+}
+
+// DefaultMaxBytes and DefaultKeep bound the log at about 6 × 20 MB.
+const (
+	DefaultMaxBytes = 20 << 20
+	DefaultKeep     = 5
+)
+
+// WriteLine appends one line (without its newline). A line that cannot be
+// written is counted; the next line that can be is preceded by a record
+// saying how many were dropped, so a full disk never stops decisions and
+// never loses them silently.
+func (f *File) WriteLine(line []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data := append(line, '\n')
+	if f.dropped > 0 {
+		data = append(droppedLine(f.dropped), data...)
+	}
+	size, err := f.appendLocked(data)
+	if err != nil {
+		f.dropped++
+		return err
+	}
+	f.dropped = 0
+	if f.MaxBytes > 0 && size > f.MaxBytes {
+		if err := f.rotate(); err != nil {
+			return fmt.Errorf("rotating the decision log: %w", err)
+		}
+	}
+	return nil
+}
+
+// Dropped is how many lines wait to be reported as dropped.
+func (f *File) Dropped() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dropped
+}
+
+func droppedLine(n int64) []byte {
+	return []byte(`{"schemaVersion":` + strconv.Itoa(SchemaVersion) + `,"phase":"log","action":"dropped","dropped":` + strconv.FormatInt(n, 10) +
+		`,"message":"` + strconv.FormatInt(n, 10) + ` decision lines could not be written (disk full or unwritable)"}` + "\n")
+}
+
+// appendLocked writes data in one write under the shared lock and
+// returns the file's size after it.
+func (f *File) appendLocked(data []byte) (int64, error) {
+	unlock, err := f.lock(unix.LOCK_SH)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	out, err := os.OpenFile(f.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	n, err := out.Write(data)
+	if err == nil && n < len(data) {
+		err = errors.New("short write")
+	}
+	if err != nil {
+		// A partial line would break the JSON of the next: cut it off.
+		if fi, serr := out.Stat(); serr == nil && n > 0 {
+			out.Truncate(fi.Size() - int64(n))
+		}
+		out.Close()
+		return 0, err
+	}
+	fi, err := out.Stat()
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// rotate shifts Path.N to Path.N+1 (dropping the oldest) and Path to
+// Path.1, unless another writer rotated first.
+func (f *File) rotate() error {
+	unlock, err := f.lock(unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	fi, err := os.Stat(f.Path)
+	if err != nil || fi.Size() <= f.MaxBytes {
+		return nil // rotated by someone else meanwhile
+	}
+	keep := max(f.Keep, 1)
+	old := func(i int) string { return f.Path + "." + strconv.Itoa(i) }
+	n := 0 // rotated files there now: Path.1 ... Path.n
+	for n < keep {
+		if _, err := os.Lstat(old(n + 1)); err != nil {
+			break
+		}
+		n++
+	}
+	if n == keep {
+		os.Remove(old(keep))
+		n--
+	}
+	for i := n; i >= 1; i-- {
+		os.Rename(old(i), old(i+1))
+	}
+	return os.Rename(f.Path, old(1))
+}
+
+// lock takes the lock file beside the log in the given mode.
+func (f *File) lock(how int) (func(), error) {
+	lf, err := os.OpenFile(f.Path+".lock", os.O_CREATE|os.O_RDONLY, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(lf.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		lf.Close()
+		return nil, err
+	}
+	return func() { lf.Close() }, nil // closing releases the lock
+}
