@@ -2,14 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nri-guard/nri-guard/internal/judged"
+	"github.com/nri-guard/nri-guard/internal/nriplugin"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/reload"
 	"github.com/nri-guard/nri-guard/internal/runcstate"
@@ -88,7 +92,7 @@ func TestRunRefusesABadPolicyWithTheExactError(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, want) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if code, out, _ := run(t, "status", "--status-file", status); code != 1 || !strings.Contains(out, "no policy in force") || !strings.Contains(out, want) {
+	if code, out, _ := run(t, "status", "--status-file", status, "--socket", filepath.Join(dir, "none.sock"), "--runc-roots", filepath.Join(dir, "no-runc")); code != 1 || !strings.Contains(out, "no policy in force") || !strings.Contains(out, want) {
 		t.Fatalf("status of a plugin that did not start: exit %d\n%s", code, out)
 	}
 }
@@ -172,9 +176,9 @@ func TestStatusReportsABadDropIn(t *testing.T) {
 	// No runc root holds containers here: the node's own are not this
 	// test's business.
 	run := func(t *testing.T, args ...string) (int, string, string) {
-		return run(t, append(args, "--runc-roots", filepath.Join(dir, "no-runc"), "--judged-dir", filepath.Join(dir, "judged"))...)
+		return run(t, append(args, "--runc-roots", filepath.Join(dir, "no-runc"), "--judged-dir", filepath.Join(dir, "judged"), "--socket", filepath.Join(dir, "none.sock"))...)
 	}
-	if code, out, _ := run(t, "status", "--status-file", path); code != 0 || !strings.Contains(out, "connected to containerd v2.2.9") || !strings.Contains(out, "on disk are the policy in force") {
+	if code, out, _ := run(t, "status", "--status-file", path); code != 0 || !strings.Contains(out, "connected to containerd v2.2.9") || !strings.Contains(out, "on disk are the policy in force") || !strings.Contains(out, "from the status file") {
 		t.Fatalf("healthy: exit %d\n%s", code, out)
 	}
 	// Not looked at by the plugin yet: the files on disk tell.
@@ -197,7 +201,7 @@ func TestStatusReportsABadDropIn(t *testing.T) {
 	if code, out, _ := run(t, "status", "--status-file", path); code != 0 {
 		t.Fatalf("fixed: exit %d\n%s", code, out)
 	}
-	if code, out, _ := run(t, "status", "--status-file", filepath.Join(dir, "none.json")); code != 1 || !strings.Contains(out, "not running") {
+	if code, out, _ := run(t, "status", "--status-file", filepath.Join(dir, "none.json")); code != 2 || !strings.Contains(out, "not running") {
 		t.Fatalf("no status: exit %d\n%s", code, out)
 	}
 }
@@ -234,5 +238,43 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStatusAsksTheRunningPlugin: with the plugin's status socket up,
+// status answers from it (counts, refusals, whether it is connected), and
+// --json carries the same.
+func TestStatusAsksTheRunningPlugin(t *testing.T) {
+	dir := t.TempDir()
+	pol := writeFile(t, dir, "policy.yaml", basePolicy)
+	status := reload.NewStatusFile(filepath.Join(dir, "status.json"), pol, "")
+	loaded, err := policy.Load(pol, "")
+	must(t, err)
+	must(t, status.Loaded(loaded))
+	p := nriplugin.New(nriplugin.Options{Index: "10"})
+	socket := filepath.Join(dir, "run", "status.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	serveStatus(ctx, socket, p, func() *reload.StatusFile { return status })
+	args := []string{"status", "--socket", socket, "--status-file", filepath.Join(dir, "status.json"), "--runc-roots", filepath.Join(dir, "no-runc"), "--judged-dir", filepath.Join(dir, "judged")}
+	var code int
+	var out string
+	for i := 0; i < 50; i++ { // the server starts in the background
+		if code, out, _ = run(t, args...); strings.Contains(out, "from the live") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Never connected to a runtime here: degraded, and it says so.
+	if code != 1 || !strings.Contains(out, "from the live") || !strings.Contains(out, "NOT connected to the runtime") {
+		t.Fatalf("live status: exit %d\n%s", code, out)
+	}
+	code, out, _ = run(t, append(args, "--json")...)
+	var report statusReport
+	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 1 || report.Health != "degraded" || report.Live == nil || report.Policy.Fingerprint == "" {
+		t.Fatalf("--json: exit %d, %v\n%s", code, err, out)
+	}
+	if fi, err := os.Stat(socket); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the status socket is not root-only: %v %v", fi.Mode(), err)
 	}
 }

@@ -44,6 +44,7 @@ func runExternal(args []string, stderr io.Writer) int {
 	level := fs.String("log-level", "info", "log level")
 	rot := defaultRotation()
 	rot.register(fs)
+	statusSocket := fs.String("status-socket", layout.Node().StatusSocket, `where to answer "nri-guard status" live, a root-only Unix socket ("" for nowhere)`)
 	metricsAddr := fs.String("metrics", "", `serve Prometheus metrics at unix:/path or a loopback host:port ("": off)`)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -91,6 +92,7 @@ func runExternal(args []string, stderr io.Writer) int {
 		Configure: func(string) (*policy.Policy, controls.Profiles, error) { return loadAndKeep(&pf, *lastGood, status) },
 	})
 	watch(ctx, p, &pf, *lastGood, *interval, status)
+	serveStatus(ctx, *statusSocket, p, func() *reload.StatusFile { return status })
 	return serve(ctx, p, nriplugin.Connection{SocketPath: *socket, OnConnected: connected(p, status)}, stderr)
 }
 
@@ -182,6 +184,8 @@ type preRegisteredConfig struct {
 	RecordKey   string `yaml:"recordKey"`
 	LastGood    string `yaml:"lastGood"`
 	StatusFile  string `yaml:"statusFile"`
+	// StatusSocket is where the plugin answers `nri-guard status` live.
+	StatusSocket string `yaml:"statusSocket"`
 	// ReloadInterval is a Go duration ("2s"); "0s" turns reloading off.
 	ReloadInterval time.Duration `yaml:"reloadInterval"`
 	// Metrics is where to serve Prometheus metrics (unix:/path or a
@@ -244,6 +248,7 @@ func runPreRegistered(stderr io.Writer) int {
 					}
 				}
 				status = reload.NewStatusFile(cfg.StatusFile, pf.file, pf.dir)
+				serveStatus(ctx, cfg.StatusSocket, p, func() *reload.StatusFile { return status })
 				watch(ctx, p, &pf, cfg.LastGood, cfg.ReloadInterval, status)
 			})
 			return loadAndKeep(&pf, cfg.LastGood, status)
@@ -253,7 +258,7 @@ func runPreRegistered(stderr io.Writer) int {
 }
 
 func parsePreRegisteredConfig(text string) (preRegisteredConfig, error) {
-	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, StatusFile: reload.DefaultStatusPath, ReloadInterval: 2 * time.Second, logRotation: defaultRotation()}
+	cfg := preRegisteredConfig{Policy: DefaultPolicy, PolicyDir: DefaultPolicyDir, DecisionLog: DefaultDecisions, LogFile: DefaultLogFile, LogLevel: "info", RecordKey: DefaultRecordKey, LastGood: DefaultLastGood, StatusFile: reload.DefaultStatusPath, StatusSocket: layout.Node().StatusSocket, ReloadInterval: 2 * time.Second, logRotation: defaultRotation()}
 	if len(bytes.TrimSpace([]byte(text))) == 0 {
 		return cfg, nil
 	}

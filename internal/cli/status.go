@@ -1,64 +1,180 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/nri-guard/nri-guard/internal/judged"
+	"github.com/nri-guard/nri-guard/internal/layout"
 	"github.com/nri-guard/nri-guard/internal/loader"
+	"github.com/nri-guard/nri-guard/internal/nriplugin"
 	"github.com/nri-guard/nri-guard/internal/reload"
+	"github.com/nri-guard/nri-guard/internal/runcstate"
 )
 
-// runStatus reports the policy state of the running plugin from its
-// status file, and whether the policy files on disk load and are the
-// ones in force. Exit 0 when all is well, 1 when something needs an
-// admin (a change that does not load, the plugin not running).
+// Exit codes of `nri-guard status`.
+const (
+	statusHealthy  = 0
+	statusDegraded = 1 // running, but an admin should look (a policy that does not load, not connected, unjudged containers)
+	statusDown     = 2 // not running
+)
+
+// runStatus reports the running plugin: live over its status socket, or,
+// when it cannot be reached, from its status file (and says which).
 func runStatus(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("nri-guard status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("status-file", reload.DefaultStatusPath, "the status file the plugin writes")
+	socket := fs.String("socket", layout.Node().StatusSocket, "the running plugin's status socket")
 	judgedDir := fs.String("judged-dir", judged.DefaultDir, "where the runtime wrapper marks the containers it judged")
 	roots := fs.String("runc-roots", strings.Join(judged.DefaultRoots, ","), "runc root directories (globs, comma-separated) to look for running containers in")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	s, err := reload.ReadStatus(*path)
-	if errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stdout, "nri-guard is not running here: no status at %s\n", *path)
-		return exitFail
+	var out io.Writer = stdout
+	if *asJSON {
+		out = io.Discard
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "nri-guard:", err)
-		return exitFail
+	report := statusReport{Source: "live (" + *socket + ")"}
+	live, err := askLive(*socket)
+	if err == nil {
+		report.Live, report.Policy = &live.Plugin, live.Policy
+		report.Version = live.Version
+	} else {
+		report.Source = "status file (" + *path + "); the running plugin could not be asked: " + err.Error()
+		report.Policy, err = reload.ReadStatus(*path)
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintln(stderr, "nri-guard:", err)
+			}
+			report.Health = "down"
+			report.Problems = append(report.Problems, "nri-guard is not running here: no status at "+*path)
+			fmt.Fprintf(out, "nri-guard is not running here: no status at %s\n", *path)
+			return report.finish(stdout, *asJSON, statusDown)
+		}
 	}
-	healthy := reportProcess(stdout, s)
-	healthy = reportInForce(stdout, s) && healthy
-	healthy = reportOnDisk(stdout, s) && healthy
-	healthy = reportUnjudged(stdout, *judgedDir, strings.Split(*roots, ",")) && healthy
-	if !healthy {
-		return exitFail
+	fmt.Fprintf(out, "from the %s\n", report.Source)
+	code := statusHealthy
+	if !reportProcess(out, report.Policy, report.Live != nil) {
+		report.Problems = append(report.Problems, "the plugin process is not running")
+		report.Health = "down"
+		return report.finish(stdout, *asJSON, statusDown)
 	}
-	return exitOK
+	for _, check := range []func() (bool, string){
+		func() (bool, string) { return reportLive(out, report.Live), "not connected to the runtime" },
+		func() (bool, string) {
+			return reportInForce(out, report.Policy), "the policy in force is not the one on disk, or a change did not load"
+		},
+		func() (bool, string) {
+			return reportOnDisk(out, report.Policy), "the policy files on disk do not load or are not in force yet"
+		},
+		func() (bool, string) {
+			ok, unjudged := reportUnjudged(out, *judgedDir, strings.Split(*roots, ","))
+			report.Unjudged = unjudged
+			return ok, "running containers no guard judged"
+		},
+	} {
+		if ok, problem := check(); !ok {
+			report.Problems = append(report.Problems, problem)
+			code = statusDegraded
+		}
+	}
+	report.Health = map[int]string{statusHealthy: "healthy", statusDegraded: "degraded"}[code]
+	return report.finish(stdout, *asJSON, code)
 }
 
-func reportProcess(w io.Writer, s reload.Status) bool {
+// statusReport is `nri-guard status --json`.
+type statusReport struct {
+	Health   string            `json:"health"` // healthy, degraded, down
+	Problems []string          `json:"problems,omitempty"`
+	Source   string            `json:"source"`
+	Version  string            `json:"version,omitempty"`
+	Policy   reload.Status     `json:"policy"`
+	Live     *nriplugin.Live   `json:"live,omitempty"`
+	Unjudged []judged.Unjudged `json:"unjudged,omitempty"`
+}
+
+func (r *statusReport) finish(stdout io.Writer, asJSON bool, code int) int {
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(r)
+	}
+	return code
+}
+
+// reportProcess says whether the plugin runs. A pid counts only with the
+// start time the status recorded: pids are reused. An answer on the
+// socket is proof enough.
+func reportProcess(w io.Writer, s reload.Status, answered bool) bool {
 	runtime := s.Runtime
 	if runtime == "" {
 		runtime = "no runtime yet"
 	}
-	// Signal 0 checks that the process exists without touching it.
-	if err := syscall.Kill(s.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+	running := answered
+	if !answered {
+		// Signal 0 checks that the process exists without touching it.
+		err := syscall.Kill(s.PID, 0)
+		running = err == nil || errors.Is(err, syscall.EPERM)
+		if start, serr := runcstate.ProcessStart(s.PID); running && s.PIDStart != 0 && (serr != nil || start != s.PIDStart) {
+			running = false // another process has the pid now
+		}
+	}
+	if !running {
 		fmt.Fprintf(w, "nri-guard (pid %d) is NOT running; it last ran with %s\n", s.PID, runtime)
 		return false
 	}
 	fmt.Fprintf(w, "nri-guard (pid %d) is running, connected to %s\n", s.PID, runtime)
 	return true
+}
+
+// reportLive prints what only the running plugin knows; true when it is
+// connected (or could not be asked: the file does not say).
+func reportLive(w io.Writer, l *nriplugin.Live) bool {
+	if l == nil {
+		return true
+	}
+	if !l.Connected {
+		fmt.Fprintln(w, "NOT connected to the runtime: containers wait, or are refused by required_plugins, until it reconnects")
+	}
+	fmt.Fprintf(w, "running since %s; active controls: %s\n", l.Started.Format(time.RFC3339), strings.Join(l.Active, ", "))
+	if len(l.Wrapper) > 0 {
+		fmt.Fprintf(w, "left to the runtime wrapper: %s\n", strings.Join(l.Wrapper, ", "))
+	}
+	for id, why := range l.Unavailable {
+		fmt.Fprintf(w, "UNAVAILABLE on this runtime: %s (%s)\n", id, why)
+	}
+	phases := make([]string, 0, len(l.Counts))
+	for phase := range l.Counts {
+		phases = append(phases, phase)
+	}
+	sort.Strings(phases)
+	for _, phase := range phases {
+		var parts []string
+		for _, a := range []string{"allow", "rewrite", "audit", "refuse"} {
+			if n := l.Counts[phase][a]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, a))
+			}
+		}
+		fmt.Fprintf(w, "decisions since start (%s): %s\n", phase, strings.Join(parts, ", "))
+	}
+	if len(l.Refusals) > 0 {
+		fmt.Fprintf(w, "last %d refusals:\n", len(l.Refusals))
+		for i := len(l.Refusals) - 1; i >= 0; i-- {
+			r := l.Refusals[i]
+			fmt.Fprintf(w, "  %s %s: %s\n", r.Time.Format(time.RFC3339), r.Phase, r.Text)
+		}
+	}
+	return l.Connected
 }
 
 func reportInForce(w io.Writer, s reload.Status) bool {
@@ -95,19 +211,19 @@ func reportOnDisk(w io.Writer, s reload.Status) bool {
 // runtime wrapper: created outside CRI (ctr, nerdctl, k3s ctr: their shim
 // runs the runc on PATH) or under a runtime that is not the wrapper. The
 // NRI plugin never sees the first kind either, so nothing judged them.
-func reportUnjudged(w io.Writer, dir string, roots []string) bool {
+func reportUnjudged(w io.Writer, dir string, roots []string) (bool, []judged.Unjudged) {
 	found, err := judged.FindUnjudged(dir, roots)
 	if err != nil {
 		fmt.Fprintf(w, "cannot tell which running containers were judged: %v\n", err)
-		return false
+		return false, nil
 	}
 	if len(found) == 0 {
 		fmt.Fprintln(w, "every running container was judged by the runtime wrapper")
-		return true
+		return true, nil
 	}
 	fmt.Fprintf(w, "%d running container(s) were NOT judged by any guard (created outside CRI, e.g. ctr or nerdctl, or with a runtime that is not nri-guard-runc):\n", len(found))
 	for _, u := range found {
 		fmt.Fprintf(w, "  %s (runc root %s, bundle %s)\n", u.ID, u.Root, u.Bundle)
 	}
-	return false
+	return false, found
 }

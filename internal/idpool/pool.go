@@ -9,8 +9,6 @@
 package idpool
 
 import (
-	"github.com/nri-guard/nri-guard/internal/layout"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +17,8 @@ import (
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/nri-guard/nri-guard/internal/layout"
 )
 
 // RangeSize is the number of ids each pod gets: 65536 covers every uid

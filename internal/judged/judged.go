@@ -12,8 +12,6 @@
 package judged
 
 import (
-	"github.com/nri-guard/nri-guard/internal/layout"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nri-guard/nri-guard/internal/layout"
 	"github.com/nri-guard/nri-guard/internal/runcstate"
 )
 

@@ -23,8 +23,9 @@ type Files struct {
 	// starts the wrapper with no arguments, so it is always here (or
 	// where NRI_GUARD_RUNTIME_CONFIG says).
 	RuntimeConfig string
-	// Status is where the plugin reports the policy it runs with.
-	Status string
+	// Status is where the plugin reports the policy it runs with;
+	// StatusSocket where it answers `nri-guard status` live.
+	Status, StatusSocket string
 	// Judged holds a mark for every container the wrapper judged.
 	Judged string
 	// Pins holds the bind sources the wrapper pinned, per container.
@@ -42,6 +43,7 @@ const (
 	decisionLog   = "/var/log/nri-guard/decisions.jsonl"
 	logFile       = "/var/log/nri-guard/nri-guard.log"
 	status        = "/run/nri-guard/status.json"
+	statusSocket  = "/run/nri-guard/status.sock"
 	judged        = "/run/nri-guard/judged"
 	pins          = "/run/nri-guard/pins"
 	tallies       = "/run/nri-guard/tallies"
@@ -53,7 +55,7 @@ func Node() Files {
 		Policy: "/etc/nri-guard/policy.yaml", PolicyDir: "/etc/nri-guard/policy.d",
 		DecisionLog: decisionLog, LogFile: logFile,
 		RecordKey: "/etc/nri-guard/record.key", LastGood: "/var/lib/nri-guard/last-good",
-		RuntimeConfig: runtimeConfig, Status: status, Judged: judged, Pins: pins, Tallies: tallies,
+		RuntimeConfig: runtimeConfig, Status: status, StatusSocket: statusSocket, Judged: judged, Pins: pins, Tallies: tallies,
 		UserNamespacePool: "/var/lib/nri-guard/userns/pool.json",
 	}
 }
@@ -70,7 +72,7 @@ func K3s() Files {
 		Policy: K3sGuardDir + "/policy.yaml", PolicyDir: K3sGuardDir + "/policy.d",
 		DecisionLog: decisionLog, LogFile: logFile,
 		RecordKey: K3sGuardDir + "/record.key", LastGood: K3sGuardDir + "/last-good",
-		RuntimeConfig: runtimeConfig, Status: status, Judged: judged, Pins: pins, Tallies: tallies,
+		RuntimeConfig: runtimeConfig, Status: status, StatusSocket: statusSocket, Judged: judged, Pins: pins, Tallies: tallies,
 		UserNamespacePool: K3sGuardDir + "/userns/pool.json",
 	}
 }

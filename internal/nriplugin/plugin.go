@@ -47,6 +47,7 @@ type Plugin struct {
 	// pods tells which live sandboxes claim which pod UID (pods.go).
 	pods    *pods
 	metrics *metrics.Metrics
+	live    *live
 }
 
 // state is replaced whole at every Configure (and policy reload).
@@ -71,7 +72,7 @@ type Options struct {
 
 // New returns a plugin; Run connects it.
 func New(o Options) *Plugin {
-	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods(), metrics: o.Metrics}
+	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods(), metrics: o.Metrics, live: newLive()}
 }
 
 // configureFor learns the runtime, loads the policy and subscribes to the
@@ -253,6 +254,7 @@ func (p *Plugin) ValidateContainerAdjustment(ctx context.Context, req *api.Valid
 
 // logDecision writes one line of the decision log.
 func (p *Plugin) logDecision(ctx context.Context, phase string, d *engine.Decision, msg string) {
+	p.live.decided(phase, d, msg)
 	if p.decisions == nil {
 		return
 	}

@@ -42,6 +42,7 @@ func (p *Plugin) Run(ctx context.Context, conn Connection) error {
 		case err == nil:
 			backoff = minBackoff
 			p.metrics.Connected(registered > 0)
+			p.live.setConnected(true)
 			registered++
 			if conn.OnConnected != nil {
 				conn.OnConnected()
@@ -49,6 +50,7 @@ func (p *Plugin) Run(ctx context.Context, conn Connection) error {
 			select {
 			case <-closed:
 				p.metrics.Disconnected()
+				p.live.setConnected(false)
 			case <-ctx.Done():
 				return nil
 			}

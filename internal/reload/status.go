@@ -1,8 +1,6 @@
 package reload
 
 import (
-	"github.com/nri-guard/nri-guard/internal/layout"
-
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,7 +8,9 @@ import (
 	"time"
 
 	"github.com/nri-guard/nri-guard/internal/jsonpos"
+	"github.com/nri-guard/nri-guard/internal/layout"
 	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/runcstate"
 )
 
 // DefaultStatusPath is where the plugin writes its status unless told
@@ -22,6 +22,9 @@ var DefaultStatusPath = layout.Node().Status
 // did not load (with file and line), which the plugin otherwise only logs.
 type Status struct {
 	PID int `json:"pid"`
+	// PIDStart is the process's start time (clock ticks since boot): a pid
+	// is the plugin's only if the process with it started then.
+	PIDStart uint64 `json:"pidStart,omitempty"`
 	// PolicyFile and PolicyDir are what the plugin watches.
 	PolicyFile string `json:"policyFile"`
 	PolicyDir  string `json:"policyDir,omitempty"`
@@ -51,7 +54,20 @@ func NewStatusFile(path, file, dir string) *StatusFile {
 	if path == "" {
 		return nil
 	}
-	return &StatusFile{path: path, s: Status{PID: os.Getpid(), PolicyFile: file, PolicyDir: dir}}
+	start, _ := runcstate.ProcessStart(os.Getpid())
+	return &StatusFile{path: path, s: Status{PID: os.Getpid(), PIDStart: start, PolicyFile: file, PolicyDir: dir}}
+}
+
+// Snapshot is the status as it is now.
+func (f *StatusFile) Snapshot() Status {
+	if f == nil {
+		return Status{}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.s
+	s.InForce = append([]string(nil), f.s.InForce...)
+	return s
 }
 
 // Loaded records a policy that loaded and is now in force.

@@ -16,8 +16,6 @@ package wrapper
 // wrapper's verdict on the pinned paths is the one that counts.
 
 import (
-	"github.com/nri-guard/nri-guard/internal/layout"
-
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/moby/sys/mountinfo"
+	"github.com/nri-guard/nri-guard/internal/layout"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"

@@ -1,0 +1,61 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestLiveStatus: after an allowed and a refused pod, `nri-guard status
+// --json` answers from the running plugin with the counts and the
+// refusal; with the plugin killed it exits 2 with one clear line.
+func TestLiveStatus(t *testing.T) {
+	eachVersion(t, func(t *testing.T, e *env, tag string) {
+		ok := e.newPod("default", "live-ok-"+tag, false)
+		defer ok.remove()
+		if _, err := ok.create(nil); err != nil {
+			t.Fatalf("allowed pod: %s", guardText(err.Error()))
+		}
+		bad := e.newPod("default", "live-bad-"+tag, false)
+		defer bad.remove()
+		if _, err := bad.create(map[string]any{"mounts": []any{map[string]any{"host_path": "/run", "container_path": "/host-run"}}}); err == nil {
+			t.Fatal("a pod mounting /run was not refused")
+		}
+		out, err := e.inNamespace(guardBin, "status", "--json").Output()
+		var report struct {
+			Health string `json:"health"`
+			Source string `json:"source"`
+			Live   *struct {
+				Connected bool                        `json:"connected"`
+				Active    []string                    `json:"active"`
+				Counts    map[string]map[string]int64 `json:"counts"`
+				Refusals  []struct{ Workload, Text string }
+			} `json:"live"`
+		}
+		if jerr := json.Unmarshal(out, &report); jerr != nil || report.Live == nil {
+			t.Fatalf("status --json: %v %v\n%s", err, jerr, out)
+		}
+		if !strings.HasPrefix(report.Source, "live") || !report.Live.Connected || report.Live.Counts["create"]["refuse"] < 1 || len(report.Live.Active) == 0 {
+			t.Fatalf("live status lacks the connection, the counts or the controls:\n%s", out)
+		}
+		found := false
+		for _, r := range report.Live.Refusals {
+			found = found || r.Workload == "default/live-bad-"+tag+"/c1" && strings.Contains(r.Text, "host-mounts")
+		}
+		if !found {
+			t.Fatalf("the refusal is not among the last ones:\n%s", out)
+		}
+		e.stopGuard(syscall.SIGKILL)
+		down, err := e.inNamespace(guardBin, "status").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(down), "is NOT running") {
+			t.Fatalf("status with the plugin killed: %v\n%s", err, down)
+		}
+		t.Logf("with the plugin killed:\n%s", down)
+	})
+}
