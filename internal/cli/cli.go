@@ -1,5 +1,5 @@
 // Package cli is nri-guard's command line: run (the NRI plugin), check
-// (offline), policy show, status, install/uninstall,
+// (offline), policy show, status, report, install/uninstall,
 // version. main only calls Main.
 package cli
 
@@ -28,7 +28,8 @@ usage:
   nri-guard check [flags] SPEC|-     judge an OCI spec offline with the node's policy
   nri-guard policy show [flags]      print the effective policy and where each setting came from
   nri-guard seccomp digest FILE...   a profile's digest (for seccomp.allowProfiles) and the escape calls it lets through
-  nri-guard status [--status-file F] the running plugin's policy: in force, last change that did not load
+  nri-guard status [--json]          the running plugin: connection, policy in force, counts, last refusals; exit 0/1/2
+  nri-guard report [--json]          what enforce would do with each running container if it were created now
   nri-guard install k3s [flags]      put nri-guard on this K3s node (see install k3s -h)
   nri-guard uninstall k3s [flags]    take it off again, restoring every file it replaced
   nri-guard version
@@ -59,6 +60,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case "status":
 		return runStatus(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
 	case "seccomp":
 		if len(args) > 1 && args[1] == "digest" {
 			return runSeccompDigest(args[2:], stdout, stderr)

@@ -40,6 +40,10 @@ func serveStatus(ctx context.Context, path string, p *nriplugin.Plugin, status f
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(liveStatus{Version: Version, Policy: status().Snapshot(), Plugin: p.Live()})
 	})
+	mux.HandleFunc("/report", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(p.Report())
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -52,26 +56,31 @@ func serveStatus(ctx context.Context, path string, p *nriplugin.Plugin, status f
 	}()
 }
 
-// askLive asks the running plugin over its socket.
+// askLive asks the running plugin for its status over its socket.
 func askLive(path string) (liveStatus, error) {
 	var s liveStatus
-	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	return s, ask(path, "/status", &s)
+}
+
+// ask gets one answer of the running plugin and decodes it into v.
+func ask(path, what string, v any) error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", path)
 	}}}
-	resp, err := client.Get("http://nri-guard/status")
+	resp, err := client.Get("http://nri-guard" + what)
 	if err != nil {
-		return s, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("%s: %s", path, resp.Status)
+		return fmt.Errorf("%s: %s", path, resp.Status)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return s, err
+		return err
 	}
-	if err := json.Unmarshal(body, &s); err != nil {
-		return s, fmt.Errorf("%s: %w", path, err)
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	return nil
 }

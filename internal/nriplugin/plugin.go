@@ -45,9 +45,10 @@ type Plugin struct {
 
 	state atomic.Pointer[state]
 	// pods tells which live sandboxes claim which pod UID (pods.go).
-	pods    *pods
-	metrics *metrics.Metrics
-	live    *live
+	pods       *pods
+	metrics    *metrics.Metrics
+	live       *live
+	containers *containers
 }
 
 // state is replaced whole at every Configure (and policy reload).
@@ -72,7 +73,7 @@ type Options struct {
 
 // New returns a plugin; Run connects it.
 func New(o Options) *Plugin {
-	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods(), metrics: o.Metrics, live: newLive()}
+	return &Plugin{index: o.Index, name: o.Index + "-" + Name, decisions: o.Decisions, configure: o.Configure, recordKey: o.RecordKey, pods: newPods(), metrics: o.Metrics, live: newLive(), containers: newContainers()}
 }
 
 // configureFor learns the runtime, loads the policy and subscribes to the
@@ -97,7 +98,7 @@ func (p *Plugin) configureFor(ctx context.Context, config, runtime, version, nri
 	logOptOuts(ctx, pol, rt)
 
 	events := api.EventMask(0)
-	events.Set(api.Event_CREATE_CONTAINER, api.Event_RUN_POD_SANDBOX, api.Event_STOP_POD_SANDBOX, api.Event_REMOVE_POD_SANDBOX)
+	events.Set(api.Event_CREATE_CONTAINER, api.Event_RUN_POD_SANDBOX, api.Event_STOP_POD_SANDBOX, api.Event_REMOVE_POD_SANDBOX, api.Event_REMOVE_CONTAINER)
 	if rt.Caps[controls.CapValidation] {
 		events.Set(api.Event_VALIDATE_CONTAINER_ADJUSTMENT)
 	} else {
@@ -142,6 +143,7 @@ func logOptOuts(ctx context.Context, pol *policy.Policy, rt Runtime) {
 func (p *Plugin) Synchronize(ctx context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {
 	st := p.state.Load()
 	p.pods.synchronize(pods)
+	p.containers.synchronize(pods, ctrs)
 	byID := make(map[string]*api.PodSandbox, len(pods))
 	for _, pod := range pods {
 		byID[pod.GetId()] = pod
@@ -181,6 +183,7 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 		p.logDecision(ctx, "create", &d, err.Error())
 		return nil, nil, err
 	}
+	p.containers.add(pod, ctr)
 	return p.withRecord(adj, ctr.GetId(), &d), nil, nil
 }
 

@@ -29,7 +29,7 @@ func newPods() *pods { return &pods{live: map[string]string{}} }
 func (p *pods) synchronize(list []*api.PodSandbox) {
 	live := make(map[string]string, len(list))
 	for _, pod := range list {
-		if running(pod) {
+		if sandboxRunning(pod) {
 			live[pod.GetId()] = pod.GetUid()
 		}
 	}
@@ -38,10 +38,10 @@ func (p *pods) synchronize(list []*api.PodSandbox) {
 	p.mu.Unlock()
 }
 
-// running reports whether a listed sandbox's process still exists. A
+// sandboxRunning reports whether a listed sandbox's process still exists. A
 // runtime that reports no pid leaves the question open: count it live,
 // the side that credits less.
-func running(pod *api.PodSandbox) bool {
+func sandboxRunning(pod *api.PodSandbox) bool {
 	pid := pod.GetPid()
 	if pid == 0 {
 		return true

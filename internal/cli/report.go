@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/judged"
+	"github.com/nri-guard/nri-guard/internal/layout"
+	"github.com/nri-guard/nri-guard/internal/nriplugin"
+)
+
+// report is `nri-guard report --json`.
+type report struct {
+	Containers []nriplugin.Judged `json:"containers"`
+	// Unjudged are running containers no guard judged (created outside
+	// CRI, or while nri-guard was absent from the node).
+	Unjudged []judged.Unjudged `json:"unjudged"`
+	Summary  map[string]int    `json:"summary"` // enforce action → containers
+}
+
+// runReport judges the running containers, as the plugin sees them,
+// against the policy in force now: what enforce would do if each were
+// created today. This is what an admin decides audit → enforce from.
+func runReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("nri-guard report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", layout.Node().StatusSocket, "the running plugin's status socket")
+	judgedDir := fs.String("judged-dir", layout.Node().Judged, "where the runtime wrapper marks the containers it judged")
+	roots := fs.String("runc-roots", strings.Join(judged.DefaultRoots, ","), "runc root directories (globs, comma-separated) to look for running containers in")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	var r report
+	if err := ask(*socket, "/report", &r.Containers); err != nil {
+		fmt.Fprintf(stderr, "nri-guard report: cannot ask the running plugin (%v); is nri-guard running here?\n", err)
+		return statusDown
+	}
+	unjudged, err := judged.FindUnjudged(*judgedDir, strings.Split(*roots, ","))
+	if err != nil {
+		fmt.Fprintf(stderr, "nri-guard report: cannot tell which running containers were judged: %v\n", err)
+	}
+	r.Unjudged = unjudged
+	r.Summary = map[string]int{}
+	for _, c := range r.Containers {
+		r.Summary[c.Enforce]++
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(r)
+		return exitOK
+	}
+	printReport(stdout, &r)
+	return exitOK
+}
+
+func printReport(w io.Writer, r *report) {
+	fmt.Fprintf(w, "%d running containers: %d allowed, %d rewritten, %d refused under enforce if created now\n",
+		len(r.Containers), r.Summary["allow"], r.Summary["rewrite"], r.Summary["refuse"])
+	lastPod := ""
+	for _, c := range r.Containers {
+		if pod := c.Namespace + "/" + c.Pod; pod != lastPod {
+			fmt.Fprintf(w, "\n%s\n", pod)
+			lastPod = pod
+		}
+		exc := ""
+		if c.Exception != "" {
+			exc = " (exception " + c.Exception + ")"
+		}
+		fmt.Fprintf(w, "  %-8s %s  %s%s\n", strings.ToUpper(c.Enforce), c.Container, c.Image, exc)
+		for _, f := range c.Findings {
+			fmt.Fprintf(w, "           %s\n", f)
+		}
+	}
+	if len(r.Unjudged) > 0 {
+		fmt.Fprintf(w, "\n%d running container(s) no guard judged (created outside CRI, or while nri-guard was absent):\n", len(r.Unjudged))
+		for _, u := range r.Unjudged {
+			fmt.Fprintf(w, "  %s (runc root %s, bundle %s)\n", u.ID, u.Root, u.Bundle)
+		}
+	}
+}
