@@ -44,6 +44,15 @@ func serveStatus(ctx context.Context, path string, p *nriplugin.Plugin, status f
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(p.Report())
 	})
+	mux.HandleFunc("/propose", func(w http.ResponseWriter, _ *http.Request) {
+		props, err := p.Propose()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(props)
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/nri-guard/nri-guard/internal/judged"
@@ -31,8 +32,12 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	judgedDir := fs.String("judged-dir", layout.Node().Judged, "where the runtime wrapper marks the containers it judged")
 	roots := fs.String("runc-roots", strings.Join(judged.DefaultRoots, ","), "runc root directories (globs, comma-separated) to look for running containers in")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	propose := fs.String("propose", "", "write a policy drop-in to this file (- for standard output) with, for every workload enforce would refuse, the narrowest exception that lets it run")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
+	}
+	if *propose != "" {
+		return writeProposals(*socket, *propose, stdout, stderr)
 	}
 	var r report
 	if err := ask(*socket, "/report", &r.Containers); err != nil {
@@ -82,4 +87,40 @@ func printReport(w io.Writer, r *report) {
 			fmt.Fprintf(w, "  %s (runc root %s, bundle %s)\n", u.ID, u.Root, u.Bundle)
 		}
 	}
+}
+
+// writeProposals asks the plugin for the proposed exceptions and writes
+// them as a drop-in; it never overwrites a file (a reviewed proposal may
+// be there) and says what it left to the admin.
+func writeProposals(socket, file string, stdout, stderr io.Writer) int {
+	var props nriplugin.Proposals
+	if err := ask(socket, "/propose", &props); err != nil {
+		fmt.Fprintf(stderr, "nri-guard report --propose: cannot get proposals from the running plugin (%v); is nri-guard running here?\n", err)
+		return statusDown
+	}
+	out := stdout
+	if file != "-" {
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "nri-guard report --propose: %v\n", err)
+			return exitFail
+		}
+		defer f.Close()
+		out = f
+	}
+	if props.Proposed > 0 {
+		if _, err := io.WriteString(out, props.DropIn); err != nil {
+			fmt.Fprintf(stderr, "nri-guard report --propose: writing %s: %v\n", file, err)
+			return exitFail
+		}
+	}
+	fmt.Fprintf(stderr, "%d exception(s) proposed", props.Proposed)
+	if file != "-" && props.Proposed > 0 {
+		fmt.Fprintf(stderr, " in %s: review them, then move the file into the policy directory", file)
+	}
+	fmt.Fprintln(stderr)
+	for _, n := range props.NotProposed {
+		fmt.Fprintf(stderr, "not proposed for %s: %s\n", n.Container, n.Why)
+	}
+	return exitOK
 }

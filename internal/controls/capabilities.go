@@ -42,7 +42,8 @@ func (Capabilities) Check(c *view.Container, s *policy.Controls, _ *Env) []Findi
 		f := Finding{
 			Control: "capabilities", Field: "process.capabilities", Value: name,
 			Rule: "capabilities.allow", Source: cp.Allow.Source,
-			Fix: exceptionFix("capabilities.allow with " + name),
+			Fix:   exceptionFix("capabilities.allow with " + name),
+			Grant: &policy.Grant{Key: "capabilities.allow", Add: []string{name}},
 		}
 		if !slices.Contains(RuntimeDefaultCapabilities, name) && cp.Added.Value == policy.AddedRefuse {
 			f.Problem, f.Verdict = "added capability outside the allowlist", Refuse

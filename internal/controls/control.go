@@ -78,6 +78,13 @@ type Finding struct {
 	Rewrite *view.Rewrite
 	// Fix says how to allow it.
 	Fix string
+	// Grant is the narrowest exception setting that allows the finding,
+	// for report --propose; nil when only the control's mode can, unless
+	// Final says why no exception should.
+	Grant *policy.Grant
+	// Final says why no exception should allow the finding (a denied
+	// image, an escape shape): the workload must change.
+	Final string
 	// Mode is the mode the control ran in; the engine fills it.
 	Mode policy.Mode
 }

@@ -61,9 +61,11 @@ func (Devices) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 			Rule:    "devices.allow", Source: d.Allow.Source,
 			Verdict: Refuse,
 			Fix:     exceptionFix("devices.allow: [" + dev.Path + "]"),
+			Grant:   &policy.Grant{Key: "devices.allow", Add: []string{dev.Path}},
 		}
 		if impostor[dev.Path] != "" {
 			f.Fix = "no setting admits another device at an allowed path: give the device its node path in the container, and allow that path"
+			f.Grant, f.Final = nil, f.Fix
 		}
 		switch {
 		case d.Action.Value == policy.DeviceRemove && env.DeviceRemoval:

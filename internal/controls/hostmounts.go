@@ -75,6 +75,7 @@ func sensitiveMount(m view.Mount, hp view.MountHostPath, src string, hm *policy.
 		Value:   src,
 		By:      m.AddedBy,
 		Fix:     exceptionFix("hostMounts.allow: [" + src + "]"),
+		Grant:   &policy.Grant{Key: "hostMounts.allow", Add: []string{src}},
 	}
 	if hit, relation, ok := nearest(src, paths); ok {
 		if hm.Action.Value == policy.MountReadOnly && hp.ReadOnly {

@@ -35,6 +35,7 @@ func (HostNamespaces) Check(c *view.Container, s *policy.Controls, _ *Env) []Fin
 			Rule:    "hostNamespaces.deny", Source: deny.Source,
 			Verdict: Refuse,
 			Fix:     exceptionFix("hostNamespaces.deny without " + string(t)),
+			Grant:   &policy.Grant{Key: "hostNamespaces.deny", Remove: []string{string(t)}},
 		})
 	}
 	return out

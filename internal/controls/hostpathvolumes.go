@@ -30,7 +30,8 @@ func (HostPathVolumes) Check(c *view.Container, s *policy.Controls, _ *Env) []Fi
 			Control: "host-path-volumes", Field: hostPathField(m, path), Value: src,
 			Problem: "a host path that is not the pod's own volume", By: m.AddedBy,
 			Rule: "hostPathVolumes.mode", Source: hp.Mode.Source, Verdict: Refuse,
-			Fix: exceptionFix("hostPathVolumes.allow: [" + src + "]"),
+			Fix:   exceptionFix("hostPathVolumes.allow: [" + src + "]"),
+			Grant: &policy.Grant{Key: "hostPathVolumes.allow", Add: []string{src}},
 		}, true
 	})
 }

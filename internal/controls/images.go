@@ -48,10 +48,12 @@ func (Images) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 		f.Problem = "image is denied"
 		f.Rule, f.Source = "images.deny", im.Deny.Source
 		f.Fix = exceptionFix("images.deny without the matching pattern")
+		f.Final = "the node's policy denies this image by name (images.deny): lift the deny itself if that is meant"
 	case len(im.Allow.Value) > 0 && !anyImage(im.Allow.Value, ref, regs):
 		f.Problem = "image is not in the allowlist"
 		f.Rule, f.Source = "images.allow", im.Allow.Source
 		f.Fix = exceptionFix("images.allow with a pattern matching " + c.Image)
+		f.Grant = &policy.Grant{Key: "images.allow", Add: []string{c.Image}}
 	default:
 		return nil
 	}

@@ -103,9 +103,11 @@ func judgeMountType(m view.Mount, mt *policy.MountTypes, sandbox bool) (Finding,
 		f.Problem = "an overlay, whose layers the kernel resolves on the node when it mounts them, after nri-guard judged their paths"
 		f.Rule, f.Source = "mountTypes.allow", mt.Allow.Source
 		f.Fix = exceptionFix("mountTypes.allow: [overlay] (its layers are then judged as host paths, not pinned)")
+		f.Grant = &policy.Grant{Key: "mountTypes.allow", Add: []string{"overlay"}}
 		return f, true
 	}
 	f.Fix = exceptionFix("mountTypes.allow: [" + typeName(m) + "]")
+	f.Grant = &policy.Grant{Key: "mountTypes.allow", Add: []string{typeName(m)}}
 	switch kind {
 	case view.KindTmpfs, view.KindMqueue:
 		return f, false

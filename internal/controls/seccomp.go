@@ -35,6 +35,7 @@ func (Seccomp) Check(c *view.Container, s *policy.Controls, env *Env) []Finding 
 			Problem: "custom profiles from the node are not allowed",
 			Rule:    "seccomp.localhost", Source: sc.Localhost.Source,
 			Verdict: Refuse, Fix: exceptionFix("seccomp.localhost: allow"),
+			Grant: &policy.Grant{Key: "seccomp.localhost", Value: "allow"},
 		}}
 	case c.Seccomp.State == view.SeccompLocalhost && sc.Localhost.Value == policy.LocalhostConfining:
 		return notConfining(c, sc, nil, nil)
@@ -91,6 +92,7 @@ func notConfining(c *view.Container, sc *policy.Seccomp, skip []string, env *Env
 	if p == nil {
 		f.Problem = "the profile cannot be judged (" + c.Seccomp.ProfileError + "), and seccomp.localhost: confining allows only profiles that refuse the minimum set"
 		f.Fix = "give the profile by its absolute path on the node, or " + exceptionFix("seccomp.localhost: allow")
+		f.Grant = &policy.Grant{Key: "seccomp.localhost", Value: "allow"}
 		return []Finding{f}
 	}
 	var leaks []profiles.Leak
@@ -109,6 +111,8 @@ func notConfining(c *view.Container, sc *policy.Seccomp, skip []string, env *Env
 	f.Value += " (" + digest + ")"
 	f.Problem = "the profile does not confine: " + leakText(leaks)
 	f.Fix = "refuse those calls in the profile (nri-guard seccomp digest FILE lists what it lets through), list its digest in seccomp.allowProfiles, or " + exceptionFix("seccomp.localhost: allow")
+	// The digest admits this very filter and nothing else.
+	f.Grant = &policy.Grant{Key: "seccomp.allowProfiles", Add: []string{digest}}
 	return []Finding{f}
 }
 

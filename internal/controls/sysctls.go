@@ -27,7 +27,8 @@ func (Sysctls) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 		f := Finding{
 			Control: "sysctls", Field: "linux.sysctl[" + name + "]", Value: c.Sysctls[name],
 			Rule: "sysctls.allow", Source: allow.Source, Verdict: Refuse,
-			Fix: exceptionFix("sysctls.allow with " + name),
+			Fix:   exceptionFix("sysctls.allow with " + name),
+			Grant: &policy.Grant{Key: "sysctls.allow", Add: []string{name}},
 		}
 		switch {
 		case !anyMatch(allow.Value, name):
@@ -35,6 +36,7 @@ func (Sysctls) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding {
 		case strings.HasPrefix(name, "net.") && c.InHostNamespace("network"):
 			f.Problem = "a net.* sysctl in the host network namespace would change the node's own setting"
 			f.Fix = "run the pod in its own network namespace"
+			f.Grant, f.Final = nil, "a net.* sysctl in the node's network namespace changes the node itself"
 		default:
 			continue
 		}

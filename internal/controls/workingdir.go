@@ -40,5 +40,6 @@ func (WorkingDir) Check(c *view.Container, s *policy.Controls, _ *Env) []Finding
 		Problem: WorkingDirProblem,
 		Rule:    "workingDirectory.mode", Source: s.WorkingDir.Mode.Source,
 		Verdict: Refuse, Fix: "set workingDir to a path in the image",
+		Final: "a working directory that reaches a host file descriptor is an escape, not a setting",
 	}}
 }

@@ -56,6 +56,12 @@ func (e *Engine) Unavailable() map[string]string { return e.unavailable }
 // Policy returns the policy the engine decides by.
 func (e *Engine) Policy() *policy.Policy { return e.policy }
 
+// WithPolicy is an engine for the same caller and profiles deciding by
+// p: for proving a proposed exception before anyone installs it.
+func (e *Engine) WithPolicy(p *policy.Policy) *Engine {
+	return New(p, e.env.Seccomp, e.env.Caller)
+}
+
 // Decision is the verdict for one container.
 type Decision struct {
 	Container *view.Container

@@ -50,15 +50,20 @@ func merge(inputs []Input, docs []Document) (*Policy, Errors) {
 	p.Controls = base.Controls
 	resolveModes(&p.Controls, p.DefaultMode)
 	for i, e := range exceptions {
-		eff := p.Controls
-		overlay(reflect.ValueOf(&eff).Elem(), reflect.ValueOf(e.Controls))
-		p.Exceptions = append(p.Exceptions, &CompiledException{
-			Exception: e, Effective: eff, Specificity: e.Match.specificity(), Order: i,
-			images: compileImagePatterns(e.Match.Images),
-		})
+		p.Exceptions = append(p.Exceptions, compileException(&p.Controls, e, i))
 	}
 	p.systemRegistries = Registries(p.Controls.Images.SystemRegistries.Value)
 	return p, nil
+}
+
+// compileException lays e's settings over the node's.
+func compileException(node *Controls, e Exception, order int) *CompiledException {
+	eff := *node
+	overlay(reflect.ValueOf(&eff).Elem(), reflect.ValueOf(e.Controls))
+	return &CompiledException{
+		Exception: e, Effective: eff, Specificity: e.Match.specificity(), Order: order,
+		images: compileImagePatterns(e.Match.Images),
+	}
 }
 
 // mergeExceptions appends, except that an exception with the name of an
