@@ -48,6 +48,16 @@ fetch() {
 	done
 }
 
+# libowner LIB: the package holding a host library; dpkg knows merged-/usr
+# files by either name, and a symlink by its target's name at times.
+libowner() {
+	local c
+	for c in "$1" "${1#/usr}" "/usr$1" "$(readlink -f "$1")" "$(readlink -f "$1" | sed 's,^/usr,,')"; do
+		dpkg -S "$c" 2>/dev/null | head -n1 | cut -d: -f1 | grep . && return 0
+	done
+	return 0
+}
+
 # stage NAME PKG...: a fresh staging tree with the packages unpacked, and
 # the packages that hold the shared libraries its ELF files need (ldd on
 # the host's copies of the same Debian packages), until nothing is missing.
@@ -65,7 +75,7 @@ stage() {
 		for deb in $(fetch "$p"); do dpkg-deb -x "$deb" "$dir"; done
 		# the libraries of every ELF program and library unpacked so far
 		while read -r lib; do
-			owner=$(dpkg -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1) || true
+			owner=$(libowner "$lib")
 			[ -n "$owner" ] && [[ " ${done[*]} ${pkgs[*]-} " != *" $owner "* ]] && pkgs+=("$owner")
 		done < <(find "$dir" -type f \( -perm -u+x -o -name '*.so*' \) -not -path '*/lib-dynload/*' -not -path '*/pgxs/*' -print0 |
 			xargs -0 -r file -N | grep -E 'ELF .*(executable|shared object)' | cut -d: -f1 |
