@@ -141,7 +141,7 @@ for name in "${names[@]}"; do
 		image coredns 1.14.7 65532:65532 /coredns "53/udp 53/tcp 9153/tcp" -- \
 			--file "$bin:/coredns:0:0:0755" --cap "/coredns:cap_net_bind_service=+ep" \
 			--file "$etc/coredns/passwd:/etc/passwd" --file "$etc/coredns/group:/etc/group" \
-			--dir /etc/coredns --cmd -conf --cmd /etc/coredns/Corefile
+			--file "$here/Corefile:/etc/coredns/Corefile:0:0:0644" --cmd -conf --cmd /etc/coredns/Corefile
 		;;
 	local-path-provisioner)
 		bin=$(gobin local-path-provisioner github.com/rancher/local-path-provisioner@v0.0.37 GONOSUMDB=github.com/rancher/local-path-provisioner)
