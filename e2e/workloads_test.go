@@ -78,6 +78,9 @@ func TestWorkloadImages(t *testing.T) {
 					t.Fatalf("%s did not answer: %v\ncontainer log:\n%s\ndecisions: %v", w.name, err, logs, e.decisionsFor(name))
 				}
 				t.Logf("containerd %s: %s answered", e.version, w.name)
+				if len(w.scratch) > 0 {
+					showWithoutScratch(t, e, w, name+"-noscratch", pid)
+				}
 			})
 		}
 	})
@@ -242,4 +245,18 @@ func dnsAnswer(name, ip string) func(*testing.T, *env, string, int) error {
 		}
 		return fmt.Errorf("DNS reply %x lacks %s", r, ip)
 	}
+}
+
+// showWithoutScratch runs the workload again without its emptyDirs and
+// logs what the guard's read-only root does to it: what the node admin
+// would see. It does not fail the test (the product decides the fix).
+func showWithoutScratch(t *testing.T, e *env, w workload, name string, _ int) {
+	p := e.newPod("default", name, false)
+	defer p.remove()
+	id := startImage(t, e, p, w.ref, nil)
+	pid := containerPid(t, e, id)
+	answered := pollUntil(15*time.Second, func() bool { return w.check(t, e, id, pid) == nil })
+	state, _ := e.crictl("inspect", "-o", "go-template", "--template", "{{.status.state}} exit {{.status.exitCode}}", id)
+	logs, _ := e.crictl("logs", id)
+	t.Logf("WITHOUT emptyDirs for %v: answered=%v state=%s; container log:\n%s", w.scratch, answered, state, logs)
 }
