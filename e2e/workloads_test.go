@@ -133,8 +133,10 @@ func containerPid(t *testing.T, e *env, id string) int {
 }
 
 // dialIn connects from inside the network namespace of process pid (the
-// pod's): the socket is made on a thread moved into that namespace, and
-// the thread is never unlocked, so the runtime discards it.
+// pod's): the socket is made on a locked thread moved into that
+// namespace and moved back after. The thread must survive: the suite's
+// daemons were started with a parent-death signal, which fires when the
+// thread that forked them exits, and that may be this one.
 func dialIn(pid int, network, addr string) (net.Conn, error) {
 	type result struct {
 		c   net.Conn
@@ -143,17 +145,29 @@ func dialIn(pid int, network, addr string) (net.Conn, error) {
 	ch := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
+		own, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, err}
+			return
+		}
+		defer unix.Close(own)
 		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{nil, err}
 			return
 		}
 		defer unix.Close(fd)
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			ch <- result{nil, err}
 			return
 		}
 		c, err := net.DialTimeout(network, addr, 3*time.Second)
+		if unix.Setns(own, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked and dies with the goroutine
 		ch <- result{c, err}
 	}()
 	r := <-ch
