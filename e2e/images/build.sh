@@ -174,7 +174,7 @@ for name in "${names[@]}"; do
 			--env PATH=/usr/sbin:/usr/bin:/sbin:/bin
 		;;
 	postgres)
-		stage postgres postgresql-15 postgresql-client-15 tzdata busybox-static
+		stage postgres postgresql-15 postgresql-client-15 libpq5 libicu72 libxml2 liblz4-1 libzstd1 libssl3 libldap-2.5-0 libgssapi-krb5-2 libreadline8 libuuid1 libpam0g libsystemd0 libselinux1 tzdata busybox-static
 		users "$etc/postgres" "postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh"
 		image postgres 15 999:999 /usr/local/bin/entry "5432/tcp" -- --tree "$stages/postgres:/" \
 			--file "$here/postgres-entry.sh:/usr/local/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
@@ -183,7 +183,7 @@ for name in "${names[@]}"; do
 			--env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data/pgdata --env LANG=C.UTF-8
 		;;
 	redis)
-		stage redis redis-server redis-tools busybox-static
+		stage redis redis-server redis-tools liblzf1 libjemalloc2 busybox-static
 		users "$etc/redis" "redis:x:998:998:redis:/data:/usr/sbin/nologin"
 		image redis 7.0.15 998:998 /usr/local/bin/entry "6379/tcp" -- --tree "$stages/redis:/" \
 			--file "$here/redis-entry.sh:/usr/local/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
