@@ -74,7 +74,7 @@ func TestWorkloadImages(t *testing.T) {
 				pid := containerPid(t, e, id)
 				var err error
 				if !pollUntil(60*time.Second, func() bool { err = w.check(t, e, id, pid); return err == nil }) {
-					logs, _ := e.crictl("logs", id)
+					logs := tail(filepath.Join(p.dir, "c1.log"), 10)
 					t.Fatalf("%s did not answer: %v\ncontainer log:\n%s\ndecisions: %v", w.name, err, logs, e.decisionsFor(name))
 				}
 				t.Logf("containerd %s: %s answered", e.version, w.name)
@@ -271,6 +271,6 @@ func showWithoutScratch(t *testing.T, e *env, w workload, name string, _ int) {
 	pid := containerPid(t, e, id)
 	answered := pollUntil(15*time.Second, func() bool { return w.check(t, e, id, pid) == nil })
 	state, _ := e.crictl("inspect", "-o", "go-template", "--template", "{{.status.state}} exit {{.status.exitCode}}", id)
-	logs, _ := e.crictl("logs", id)
+	logs := tail(filepath.Join(p.dir, "c1.log"), 5)
 	t.Logf("WITHOUT emptyDirs for %v: answered=%v state=%s; container log:\n%s", w.scratch, answered, state, logs)
 }
