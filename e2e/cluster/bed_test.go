@@ -209,6 +209,11 @@ for d in $DIRS; do
   mkdir -p "$up/upper" "$up/work"
   mount -t overlay overlay -o "lowerdir=$d,upperdir=$up/upper,workdir=$up/work" "$d"
 done
+# containerd's overlayfs snapshots cannot have their upper layers on an
+# overlay: K3s's containerd root is a bind mount of a directory of the
+# bed's root (a plain file system) instead.
+mkdir -p "$ROOT/containerd-root" /var/lib/rancher/k3s/agent/containerd
+mount --bind "$ROOT/containerd-root" /var/lib/rancher/k3s/agent/containerd
 for f in "$ROOT"/sysctl/*; do
   mount --bind "$f" "/proc/sys/$(basename "$f" | tr . /)"
 done
