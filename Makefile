@@ -12,7 +12,7 @@ FUZZTIME  ?= 30s
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test lint unit fuzz bench conformance e2e e2e-fixtures demo dist dist-check clean
+.PHONY: all build test lint unit fuzz bench conformance e2e e2e-fixtures e2e-cluster demo dist dist-check clean
 
 all: build
 
@@ -59,6 +59,13 @@ e2e: build
 # the matching preset; the node's answer must be nri-guard check's.
 e2e-fixtures: build
 	NRI_GUARD_E2E_FIXTURES=1 CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" E2E_RUN=TestPSSFixtures bash e2e/run.sh
+
+# A real one-node Kubernetes (kubelet, apiserver, etcd, controllers,
+# kube-proxy) around containerd set up by `nri-guard install k3s`, in a
+# private network and mount namespace (e2e/cluster/README.md). The first
+# run builds the pinned Kubernetes binaries into the e2e cache (~15 min).
+e2e-cluster: build
+	bash e2e/cluster/run.sh
 
 demo: build
 	bash e2e/demo.sh

@@ -13,6 +13,20 @@ var DefaultSensitivePaths = []HostPath{
 	"/run/nri", "/run/nri-guard", // the guard's own pins, marks and status
 	// What containerd runs as root on the node: NRI plugins and CNI plugins.
 	"/opt/nri", "/opt/cni", "/etc/cni", "/var/spool/cron",
+	// The guard's own state on the plain layout (its last good policy,
+	// the user namespace pool); the K3s layout keeps it in /var/lib/rancher.
+	"/var/lib/nri-guard",
+	// Node daemons that do what root asks them: systemd's private manager
+	// socket and the system bus (StartTransientUnit runs any command as
+	// root for a uid 0 peer, which a container without a user namespace
+	// is), the users' session buses and systemd --user instances, snapd,
+	// root podman, libvirt, runc's own state, sudo's timestamps (red team:
+	// a pod under the installed policy mounted /run/dbus and /run/systemd).
+	"/run/systemd", "/run/dbus", "/run/user", "/run/snapd.socket", "/run/snapd-snap.socket",
+	"/run/podman", "/run/libvirt", "/run/runc", "/run/sudo", "/var/lib/sudo",
+	// Users' homes: a writable authorized_keys of a sudo user (cloud
+	// images' default user has passwordless sudo) is a root login.
+	"/home",
 	// The sockets themselves, so a refusal of a parent directory names the
 	// socket it would have exposed.
 	"/run/k3s/containerd/containerd.sock", "/run/containerd/containerd.sock",

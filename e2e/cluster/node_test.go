@@ -1,0 +1,113 @@
+//go:build e2e_cluster
+
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNodeReady: the kubelet registered the node with the runtime and
+// version the bed runs, it is Ready, and nri-guard (started by containerd
+// from the installed plugin directory) says it is connected.
+func TestNodeReady(t *testing.T) {
+	defer count(t)
+	out, err := node.kubectl("get", "node", nodeName, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n struct {
+		Status struct {
+			Conditions []struct{ Type, Status string }
+			NodeInfo   struct{ KubeletVersion, ContainerRuntimeVersion string }
+			Addresses  []struct{ Type, Address string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &n); err != nil {
+		t.Fatal(err)
+	}
+	ready := ""
+	for _, c := range n.Status.Conditions {
+		if c.Type == "Ready" {
+			ready = c.Status
+		}
+	}
+	if ready != "True" {
+		t.Errorf("node Ready = %q, want True", ready)
+	}
+	if n.Status.NodeInfo.KubeletVersion != kubeVersion {
+		t.Errorf("kubelet version %q, want %s", n.Status.NodeInfo.KubeletVersion, kubeVersion)
+	}
+	if want := "containerd://" + strings.TrimPrefix(containerdVersion, "v"); !strings.HasPrefix(n.Status.NodeInfo.ContainerRuntimeVersion, want) {
+		t.Errorf("runtime %q, want %s", n.Status.NodeInfo.ContainerRuntimeVersion, want)
+	}
+	if len(n.Status.Addresses) == 0 || n.Status.Addresses[0].Address != nodeIP {
+		t.Errorf("node addresses %v, want %s first", n.Status.Addresses, nodeIP)
+	}
+	status, err := run(node.inNode(node.guardBin, "status"))
+	if err != nil || !strings.Contains(status, "connected to containerd") {
+		t.Errorf("nri-guard status on the node: %v\n%s", err, status)
+	}
+	t.Logf("node %s Ready: kubelet %s, %s; nri-guard status:\n%s", nodeName, n.Status.NodeInfo.KubeletVersion,
+		n.Status.NodeInfo.ContainerRuntimeVersion, status)
+}
+
+// TestServiceServesBody: a busybox httpd pod serves a body unique to the
+// run through a ClusterIP Service (kube-proxy's iptables rules), and
+// another pod fetches it; the client's own output is the proof.
+func TestServiceServesBody(t *testing.T) {
+	defer count(t)
+	body := fmt.Sprintf("served-by-web-%s-%d", node.token, time.Now().UnixNano())
+	t.Cleanup(func() { deleteObjects(t, "pod/web", "pod/fetch", "service/web") })
+	mustApply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: httpd
+    image: %[1]s
+    imagePullPolicy: Never
+    # The root filesystem is read-only under the guard: the page lives
+    # on an emptyDir.
+    command: ["sh", "-c", "echo %[2]s > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{containerPort: 8080}]
+    volumeMounts: [{name: www, mountPath: /www}]
+  volumes: [{name: www, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+`, busyboxRef, body))
+	waitPod(t, "default", "web", 90*time.Second, "running", running)
+	ip, err := node.kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")
+	if err != nil || ip == "" {
+		t.Fatalf("service web has no ClusterIP: %v", err)
+	}
+	// kube-proxy may not have synced the Service's rules yet: retry.
+	mustApply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: fetch}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: wget
+    image: %s
+    imagePullPolicy: Never
+    command: ["sh", "-c", "for i in $(seq 30); do wget -q -T 3 -O - http://%s:80/ && exit 0; sleep 1; done; exit 1"]
+`, busyboxRef, ip))
+	s := waitPod(t, "default", "fetch", 120*time.Second, "finished", succeeded)
+	logs, err := podLogs("default", "fetch")
+	if err != nil {
+		t.Fatalf("logs of fetch: %v", err)
+	}
+	if s.Phase != "Succeeded" || strings.TrimSpace(logs) != body {
+		t.Fatalf("fetch through Service %s: phase %s, got %q, want %q", ip, s.Phase, logs, body)
+	}
+	t.Logf("fetched %q through ClusterIP %s", strings.TrimSpace(logs), ip)
+}

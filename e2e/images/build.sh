@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Builds the e2e workload images with real binaries into the e2e cache:
+#   ${NRI_GUARD_E2E_CACHE:-$HOME/.cache/nri-guard-e2e}/images/<name>.tar
+# as localhost/e2e/<name>:<tag>, and images/index.txt (name ref user
+# entrypoint ports). Usage: e2e/images/build.sh [names...] (default: all).
+# Idempotent: an image whose inputs (this script, mkimage, the entry
+# scripts, the binaries and .deb files) did not change is kept.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${NRI_GUARD_E2E_CACHE:-$HOME/.cache/nri-guard-e2e}
+out=$cache/images
+bins=$out/bin
+debs=$out/debs
+stages=$out/stage
+mkdir -p "$out" "$bins" "$debs" "$stages" "$out/logs"
+
+all=(coredns local-path-provisioner busybox servicelb nginx postgres redis pyweb)
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=("${all[@]}")
+
+mkimage=$out/mkimage
+(cd "$repo" && CGO_ENABLED=0 go build -o "$mkimage.new" ./e2e/tools/mkimage) && mv "$mkimage.new" "$mkimage"
+
+log() { echo "build.sh: $*" >&2; }
+
+# gobin NAME MODULE@VERSION [env...]: a Go binary at its pin, built once.
+gobin() {
+	local name=$1 mod=$2 dir
+	shift 2
+	dir=$bins/$name-${mod##*@}
+	if [ ! -x "$dir/$name" ]; then
+		log "go install $mod (slow the first time)"
+		env "$@" GOBIN="$dir" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$mod" >"$out/logs/$name.log" 2>&1
+	fi
+	echo "$dir/$name"
+}
+
+# fetch PKG...: the .deb files of the packages, downloaded once.
+fetch() {
+	local p f
+	for p in "$@"; do
+		if ! ls "$debs/${p}_"*.deb >/dev/null 2>&1; then
+			(cd "$debs" && apt-get download "$p" >/dev/null 2>&1) || { log "apt-get download $p failed"; return 1; }
+		fi
+		for f in "$debs/${p}_"*.deb; do echo "$f"; done
+	done
+}
+
+# libowner LIB: the package holding a host library; dpkg knows merged-/usr
+# files by either name, and a symlink by its target's name at times.
+libowner() {
+	local c
+	for c in "$1" "${1#/usr}" "/usr$1" "$(readlink -f "$1")" "$(readlink -f "$1" | sed 's,^/usr,,')"; do
+		dpkg -S "$c" 2>/dev/null | head -n1 | cut -d: -f1 | grep . && return 0
+	done
+	return 0
+}
+
+# stage NAME PKG...: a fresh staging tree with the packages unpacked, and
+# the packages that hold the shared libraries its ELF files need (ldd on
+# the host's copies of the same Debian packages), until nothing is missing.
+stage() {
+	local name=$1 dir=$stages/$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	local pkgs=("$@" libc6) done=() p deb lib owner
+	while [ ${#pkgs[@]} -gt 0 ]; do
+		p=${pkgs[0]}
+		pkgs=("${pkgs[@]:1}")
+		[[ " ${done[*]-} " == *" $p "* ]] && continue
+		done+=("$p")
+		for deb in $(fetch "$p"); do dpkg-deb -x "$deb" "$dir"; done
+		# the libraries of every ELF program and library unpacked so far
+		while read -r lib; do
+			owner=$(libowner "$lib")
+			[ -n "$owner" ] && [[ " ${done[*]} ${pkgs[*]-} " != *" $owner "* ]] && pkgs+=("$owner")
+		done < <(find "$dir" -type f \( -perm -u+x -o -name '*.so*' \) -not -path '*/lib-dynload/*' -not -path '*/pgxs/*' -print0 |
+			xargs -0 -r file -N | grep -E 'ELF .*(executable|shared object)' | cut -d: -f1 |
+			xargs -r ldd 2>/dev/null | awk '/=> \//{print $3}' | sort -u)
+	done
+	echo "${done[*]}" >"$dir.packages"
+	# Without ld.so.cache the loader still finds multiarch libraries: make one.
+	mkdir -p "$dir/etc"
+	printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$dir/etc/ld.so.conf"
+	ldconfig -r "$dir" 2>/dev/null || true
+	# documentation and manuals are not needed to run
+	rm -rf "$dir/usr/share/doc" "$dir/usr/share/man" "$dir/usr/share/info" "$dir/usr/share/lintian"
+}
+
+# image NAME TAG USER ENTRYPOINT PORTS -- MKIMAGE-ARGS...: writes the image
+# unless a tar of the same inputs exists, and records it in index.txt.
+image() {
+	local name=$1 tag=$2 user=$3 entry=$4 ports=$5
+	shift 6
+	local ref=localhost/e2e/$name:$tag tar=$out/$name.tar args=("$@") p
+	for p in $ports; do args+=(--expose "$p"); done
+	# The inputs: the arguments, and every host file they name.
+	local sum
+	sum=$( {
+		printf '%s\n' "$ref" "$user" "${args[@]}"
+		sha256sum "$mkimage" "$0"
+		for a in "${args[@]}"; do
+			case $a in
+			/*:*) f=${a%%:*}; if [ -d "$f" ]; then (cd "$f" && find . -printf '%p %m %l %s\n' | sort); elif [ -f "$f" ]; then sha256sum "$f"; fi ;;
+			esac
+		done
+	} | sha256sum | cut -d' ' -f1)
+	if [ -f "$tar" ] && [ "$(cat "$tar.inputs" 2>/dev/null)" = "$sum" ]; then
+		log "$name: unchanged, kept"
+	else
+		"$mkimage" --ref "$ref" --out "$tar" --user "$user" --entrypoint "$entry" "${args[@]}"
+		echo "$sum" >"$tar.inputs"
+		log "$name: built $(du -h "$tar" | cut -f1)"
+	fi
+	local idx=$out/index.txt
+	touch "$idx"
+	grep -v "^$name " "$idx" >"$idx.new" || true
+	echo "$name $ref $user $entry ${ports// /,}" >>"$idx.new"
+	sort "$idx.new" >"$idx" && rm -f "$idx.new"
+}
+
+# users FILE-PREFIX LINES...: /etc/passwd and /etc/group for an image.
+users() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	{ echo "root:x:0:0:root:/root:/bin/sh"; for u in "$@"; do echo "$u"; done; echo "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin"; } >"$dir/passwd"
+	{ echo "root:x:0:"; for u in "$@"; do IFS=: read -r n _ _ g _ <<<"$u"; echo "$n:x:$g:"; done; echo "nogroup:x:65534:"; } >"$dir/group"
+}
+
+etc=$out/etc
+for name in "${names[@]}"; do
+	start=$(date +%s)
+	case $name in
+	coredns)
+		bin=$(gobin coredns github.com/coredns/coredns@v1.14.7)
+		users "$etc/coredns" "coredns:x:65532:65532:coredns:/:/sbin/nologin"
+		image coredns 1.14.7 65532:65532 /coredns "53/udp 53/tcp 9153/tcp" -- \
+			--file "$bin:/coredns:0:0:0755" --cap "/coredns:cap_net_bind_service=+ep" \
+			--file "$etc/coredns/passwd:/etc/passwd" --file "$etc/coredns/group:/etc/group" \
+			--file "$here/Corefile:/etc/coredns/Corefile:0:0:0644" --cmd -conf --cmd /etc/coredns/Corefile
+		;;
+	local-path-provisioner)
+		bin=$(gobin local-path-provisioner github.com/rancher/local-path-provisioner@v0.0.37 GONOSUMDB=github.com/rancher/local-path-provisioner)
+		image local-path-provisioner v0.0.37 0:0 /usr/bin/local-path-provisioner "" -- \
+			--file "$bin:/usr/bin/local-path-provisioner:0:0:0755" --dir /tmp:1777
+		;;
+	busybox)
+		# the helper pod's image (setup/teardown scripts run by sh)
+		deb=$(fetch busybox-static)
+		stage busybox-helper busybox-static
+		image busybox 1.35 0:0 /bin/sh "" -- --tree "$stages/busybox-helper:/" --symlink /bin/sh:busybox \
+			--symlink /bin/mkdir:busybox --symlink /bin/rm:busybox --symlink /bin/chmod:busybox --dir /tmp:1777
+		;;
+	servicelb)
+		stage servicelb iptables busybox-static
+		users "$etc/servicelb"
+		image servicelb e2e 0:0 /usr/bin/entry "" -- --tree "$stages/servicelb:/" \
+			--file "$here/servicelb-entry.sh:/usr/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
+			--file "$etc/servicelb/passwd:/etc/passwd" --file "$etc/servicelb/group:/etc/group" --dir /run --dir /tmp:1777 \
+			--env PATH=/usr/sbin:/usr/bin:/sbin:/bin
+		;;
+	nginx)
+		stage nginx nginx nginx-common busybox-static
+		users "$etc/nginx" "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin"
+		image nginx 1.22.1 0:0 /usr/local/bin/entry "80/tcp" -- --tree "$stages/nginx:/" \
+			--file "$here/nginx-entry.sh:/usr/local/bin/entry:0:0:0755" --file "$here/nginx.conf:/etc/nginx/nginx.conf:0:0:0644" \
+			--file "$here/index.html:/srv/www/index.html:0:0:0644" --symlink /bin/sh:busybox \
+			--file "$etc/nginx/passwd:/etc/passwd" --file "$etc/nginx/group:/etc/group" \
+			--dir /var/lib/nginx:0750:33:33 --dir /run/nginx:0755:33:33 --dir /var/log/nginx:0750:33:33 --dir /tmp:1777 \
+			--env PATH=/usr/sbin:/usr/bin:/sbin:/bin
+		;;
+	postgres)
+		stage postgres postgresql-15 postgresql-client-15 libpq5 libicu72 libxml2 liblz4-1 libzstd1 libssl3 libldap-2.5-0 libgssapi-krb5-2 libreadline8 libuuid1 libpam0g libsystemd0 libselinux1 tzdata busybox-static
+		users "$etc/postgres" "postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh"
+		image postgres 15 999:999 /usr/local/bin/entry "5432/tcp" -- --tree "$stages/postgres:/" \
+			--file "$here/postgres-entry.sh:/usr/local/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
+			--file "$etc/postgres/passwd:/etc/passwd" --file "$etc/postgres/group:/etc/group" \
+			--dir /var/lib/postgresql:0755:999:999 --dir /var/lib/postgresql/data:0700:999:999 --dir /run/postgresql:2775:999:999 --dir /tmp:1777 \
+			--env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data/pgdata --env LANG=C.UTF-8
+		;;
+	redis)
+		stage redis redis-server redis-tools liblzf1 libjemalloc2 busybox-static
+		users "$etc/redis" "redis:x:998:998:redis:/data:/usr/sbin/nologin"
+		image redis 7.0.15 998:998 /usr/local/bin/entry "6379/tcp" -- --tree "$stages/redis:/" \
+			--file "$here/redis-entry.sh:/usr/local/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
+			--file "$etc/redis/passwd:/etc/passwd" --file "$etc/redis/group:/etc/group" \
+			--dir /data:0750:998:998 --workdir /data --dir /tmp:1777
+		;;
+	pyweb)
+		stage pyweb python3.11-minimal libpython3.11-minimal libpython3.11-stdlib busybox-static
+		users "$etc/pyweb" "app:x:1000:1000:app:/app:/usr/sbin/nologin"
+		image pyweb 3.11 1000:1000 /usr/bin/python3.11 "8080/tcp" -- --tree "$stages/pyweb:/" \
+			--file "$here/pyweb-app.py:/app/app.py:0:0:0644" --symlink /bin/sh:busybox \
+			--file "$etc/pyweb/passwd:/etc/passwd" --file "$etc/pyweb/group:/etc/group" \
+			--workdir /app --cmd /app/app.py --env PYTHONDONTWRITEBYTECODE=1
+		;;
+	*) log "unknown image $name (known: ${all[*]})"; exit 2 ;;
+	esac
+	log "$name: $(($(date +%s) - start)) s"
+done
