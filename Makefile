@@ -24,7 +24,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^e2e/') $$(git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./...
-	@if ls e2e/*.go >/dev/null 2>&1; then $(GO) vet -tags $(TAGS),e2e ./e2e/...; fi
+	@if ls e2e/*.go >/dev/null 2>&1; then $(GO) vet -tags $(TAGS),e2e,e2e_cluster ./e2e/...; fi
 
 # Unit and integration tests (the NRI integration test runs the real
 # plugin against NRI's own runtime side over real ttrpc sockets). Fuzz

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
 // env is one real containerd with its own sockets, state and mount
@@ -34,10 +36,10 @@ type env struct {
 	token   string // names the bridge and the pods' cgroup parent
 	bin     string // containerd binaries of this version
 
-	holder  *proc // keeps the private mount namespace alive
-	ctrd    *proc
-	guard   *proc
-	plugins []*proc // extra external plugins (nridump)
+	holder  *testhost.Proc // keeps the private mount namespace alive
+	ctrd    *testhost.Proc
+	guard   *testhost.Proc
+	plugins []*testhost.Proc // extra external plugins (nridump)
 
 	crictlCfg string
 	closeOnce sync.Once
@@ -51,6 +53,18 @@ type env struct {
 type policyRef struct {
 	File string // policy file
 	Dir  string // drop-in directory, may be empty
+}
+
+// copiedPolicy is a private copy of the e2e default policy with an empty
+// drop-in directory, for a test that changes the node's policy.
+func copiedPolicy(t *testing.T) policyRef {
+	dir := t.TempDir()
+	pol := policyRef{File: filepath.Join(dir, "policy.yaml"), Dir: filepath.Join(dir, "policy.d")}
+	data, err := os.ReadFile(defaultPolicy.File)
+	must(t, err)
+	must(t, os.WriteFile(pol.File, data, 0o644))
+	must(t, os.MkdirAll(pol.Dir, 0o755))
+	return pol
 }
 
 func (e *env) path(parts ...string) string {
@@ -128,7 +142,7 @@ func (e *env) makeRoot() {
 			e.t.Fatal(err)
 		}
 	}
-	must(e.t, os.WriteFile(e.path("owner"), []byte(ownerRecord()), 0o644))
+	must(e.t, os.WriteFile(e.path("owner"), []byte(testhost.OwnerRecord()), 0o644))
 }
 
 var containerdConfig = template.Must(template.New("cfg").Parse(`version = 3
@@ -282,9 +296,9 @@ func (e *env) startNamespace() {
 	must(e.t, err)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	e.holder, err = startProc("mount namespace", cmd)
+	e.holder, err = testhost.Start("mount namespace", cmd)
 	must(e.t, err)
-	if err := waitLine(out, "ready", 10*time.Second); err != nil {
+	if err := testhost.WaitLine(out, "ready", 10*time.Second); err != nil {
 		e.t.Fatalf("private mount namespace: %v: %s", err, stderr.String())
 	}
 }
@@ -299,7 +313,7 @@ func (e *env) startContainerd() {
 	must(e.t, err)
 	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	e.ctrd, err = startProc("containerd", cmd)
+	e.ctrd, err = testhost.Start("containerd", cmd)
 	must(e.t, err)
 	e.poll("containerd to serve CRI", 60*time.Second, func() bool {
 		_, err := e.crictl("info")
@@ -308,7 +322,7 @@ func (e *env) startContainerd() {
 }
 
 func (e *env) stopContainerd() {
-	if e.ctrd.stop(syscall.SIGTERM, 20*time.Second) {
+	if e.ctrd.Stop(syscall.SIGTERM, 20*time.Second) {
 		e.t.Logf("containerd %s did not stop within 20s and was killed", e.version)
 	}
 }
@@ -316,7 +330,7 @@ func (e *env) stopContainerd() {
 // inNamespace is a command that runs in the environment's mount
 // namespace.
 func (e *env) inNamespace(name string, args ...string) *exec.Cmd {
-	nsArg := fmt.Sprintf("--mount=/proc/%d/ns/mnt", e.holder.cmd.Process.Pid)
+	nsArg := fmt.Sprintf("--mount=/proc/%d/ns/mnt", e.holder.Pid())
 	return exec.Command("nsenter", append([]string{nsArg, "--", name}, args...)...)
 }
 
@@ -338,18 +352,18 @@ func (e *env) startGuard() {
 func (e *env) metricsSocket() string { return e.path("metrics.sock") }
 
 // startLogged starts an external plugin with its output in the root.
-func (e *env) startLogged(name string, cmd *exec.Cmd) *proc {
+func (e *env) startLogged(name string, cmd *exec.Cmd) *testhost.Proc {
 	out, err := os.OpenFile(e.path(name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	must(e.t, err)
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	p, err := startProc(name, cmd)
+	p, err := testhost.Start(name, cmd)
 	must(e.t, err)
 	return p
 }
 
 func (e *env) stopGuard(sig syscall.Signal) {
-	e.guard.stop(sig, 10*time.Second)
+	e.guard.Stop(sig, 10*time.Second)
 }
 
 // importImages loads the e2e pause and busybox images.
@@ -399,15 +413,15 @@ func (e *env) waitGuarded() {
 func (e *env) close(report func(string, ...any)) {
 	e.closeOnce.Do(func() {
 		e.removePods(report)
-		for _, p := range append([]*proc{e.guard}, e.plugins...) {
-			p.stop(syscall.SIGTERM, 10*time.Second)
+		for _, p := range append([]*testhost.Proc{e.guard}, e.plugins...) {
+			p.Stop(syscall.SIGTERM, 10*time.Second)
 		}
-		if e.ctrd.stop(syscall.SIGTERM, 20*time.Second) {
+		if e.ctrd.Stop(syscall.SIGTERM, 20*time.Second) {
 			report("teardown: containerd %s did not stop within 20s and was killed", e.version)
 		}
 		// Shims exit once their pods are gone; give them a moment.
-		pollUntil(10*time.Second, func() bool { return len(pidsWithArg(e.root)) == 0 })
-		e.holder.stop(syscall.SIGTERM, 5*time.Second)
+		pollUntil(10*time.Second, func() bool { return len(testhost.PidsWithArg(e.root)) == 0 })
+		e.holder.Stop(syscall.SIGTERM, 5*time.Second)
 		if found := removeLeftovers(e.root, e.token); len(found) > 0 {
 			failed.Add(1)
 			report("teardown of containerd %s (%s) left %s", e.version, e.root, strings.Join(found, "; "))
@@ -424,7 +438,7 @@ func (e *env) close(report func(string, ...any)) {
 // pass catches pods whose creation was in flight during the first (an
 // interrupted run).
 func (e *env) removePods(report func(string, ...any)) {
-	if e.ctrd == nil || e.ctrd.exited() {
+	if e.ctrd == nil || e.ctrd.Exited() {
 		return
 	}
 	for range 3 {
@@ -456,12 +470,12 @@ func (e *env) crictl(args ...string) (string, error) {
 func (e *env) poll(what string, limit time.Duration, ok func() bool) {
 	e.t.Helper()
 	var dead bool
-	if pollUntil(limit, func() bool { dead = e.ctrd != nil && e.ctrd.exited(); return dead || ok() }) && !dead {
+	if pollUntil(limit, func() bool { dead = e.ctrd != nil && e.ctrd.Exited(); return dead || ok() }) && !dead {
 		return
 	}
 	reason := "timed out after " + limit.String()
 	if dead {
-		reason = fmt.Sprintf("containerd exited (%v)", e.ctrd.err)
+		reason = fmt.Sprintf("containerd exited (%v)", e.ctrd.Err)
 	}
 	e.t.Fatalf("%s waiting for %s; containerd log tail:\n%s\nnri-guard log tail:\n%s",
 		reason, what, tail(e.path("containerd.log"), 15), tail(e.path("nri-guard.log"), 10))

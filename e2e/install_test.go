@@ -4,16 +4,18 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
 // k3sBase stands in for K3s's base containerd template ("base"), in K3s's
@@ -301,16 +303,10 @@ func (e *env) expectStatusReportsABadDropIn(dropIn, v string) {
 // the installed plugin directory, in this environment's mount namespace.
 func (e *env) preRegisteredPlugin() int {
 	want := k3sDir + "/nri-guard/plugins/10-nri-guard"
-	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", e.holder.cmd.Process.Pid))
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", e.holder.Pid()))
 	must(e.t, err)
-	entries, _ := os.ReadDir("/proc")
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		cmdline := readFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if pns, _ := os.Readlink(filepath.Join("/proc", ent.Name(), "ns/mnt")); pns == ns && strings.TrimRight(cmdline, "\x00") == want {
+	for _, pid := range testhost.PidsInMountNamespace(ns) {
+		if strings.TrimRight(readFile(fmt.Sprintf("/proc/%d/cmdline", pid)), "\x00") == want {
 			return pid
 		}
 	}
@@ -334,6 +330,24 @@ func (e *env) decision(pod, container, phase string) map[string]any {
 	e.poll("a "+phase+" decision for "+pod+"/"+container, 10*time.Second, func() bool {
 		for _, rec := range e.decisionsFor(pod) {
 			if rec["container"] == container && rec["phase"] == phase {
+				found = rec
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// decisionByID waits for the decision record of one phase of the
+// container with this ID (a pod's restarted container shares its name).
+func (e *env) decisionByID(id, phase string) map[string]any {
+	e.t.Helper()
+	var found map[string]any
+	e.poll("a "+phase+" decision for container "+id, 10*time.Second, func() bool {
+		for _, line := range strings.Split(readFile(e.decisionLog()), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["containerID"] == id && rec["phase"] == phase {
 				found = rec
 				return true
 			}

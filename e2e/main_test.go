@@ -23,15 +23,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
 type testingT interface {
@@ -92,8 +92,10 @@ func TestMain(m *testing.M) {
 		fmt.Println("0 passed, 1 failed")
 		os.Exit(1)
 	}
-	stopOnSignal()
-	stopBeforeTimeout()
+	testhost.TearDownBeforeEnd("e2e", 30*time.Second, func(code int) {
+		failed.Add(1)
+		finish(code)
+	})
 	code := m.Run()
 	finish(code)
 }
@@ -113,37 +115,6 @@ func finish(code int) {
 	}
 	fmt.Printf("%d passed, %d failed\n", passed.Load(), failed.Load())
 	os.Exit(code)
-}
-
-// stopOnSignal: an interrupted run still removes pods, containerd and
-// mounts.
-func stopOnSignal() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-sigs
-		fmt.Printf("e2e: %v: tearing down\n", sig)
-		failed.Add(1)
-		finish(130)
-	}()
-}
-
-// stopBeforeTimeout tears down shortly before go test's -timeout would
-// kill the binary without running any cleanup.
-func stopBeforeTimeout() {
-	f := flag.Lookup("test.timeout")
-	if f == nil {
-		return
-	}
-	limit, err := time.ParseDuration(f.Value.String())
-	if err != nil || limit <= time.Minute {
-		return
-	}
-	time.AfterFunc(limit-30*time.Second, func() {
-		fmt.Printf("e2e: -timeout %s nearly reached: tearing down\n", limit)
-		failed.Add(1)
-		finish(1)
-	})
 }
 
 func registerCleanup(f func()) {
@@ -173,7 +144,7 @@ func prepare() error {
 	if workDir, err = os.MkdirTemp("", "nrig-images-"); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(workDir, "owner"), []byte(ownerRecord()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(workDir, "owner"), []byte(testhost.OwnerRecord()), 0o644); err != nil {
 		return err
 	}
 	if err := buildTools(); err != nil {

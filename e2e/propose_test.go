@@ -3,11 +3,11 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReportProposesExceptions: on a node that audits a namespace, a pod
@@ -19,12 +19,7 @@ import (
 func TestReportProposesExceptions(t *testing.T) {
 	v := versions[0]
 	defer count(t)
-	dir := t.TempDir()
-	pol := policyRef{File: filepath.Join(dir, "policy.yaml"), Dir: filepath.Join(dir, "policy.d")}
-	data, err := os.ReadFile(defaultPolicy.File)
-	must(t, err)
-	must(t, os.WriteFile(pol.File, data, 0o644))
-	must(t, os.MkdirAll(pol.Dir, 0o755))
+	pol := copiedPolicy(t)
 	e := newEnvWith(t, v, "external", pol)
 	tag := strings.ReplaceAll(v, ".", "")
 
@@ -52,18 +47,24 @@ func TestReportProposesExceptions(t *testing.T) {
 	}
 	must(t, os.Rename(proposed, filepath.Join(pol.Dir, "90-proposed.yaml")))
 
-	// The drop-in is picked up at the next reload; then the pod's new
-	// container is judged by the proposed exception.
-	i := 2
-	e.poll("a container judged by the proposed exception", 15e9, func() bool {
-		if _, err := p.create(merge(mount, containerName(i))); err != nil {
-			t.Fatalf("creation under the proposal: %s", guardText(err.Error()))
+	// The guard loads the drop-in at its next reload; then the pod's c1
+	// restarts (attempt 1, as kubelet does) and is judged by the proposal.
+	e.poll("the guard to load the proposal", 15*time.Second, func() bool {
+		for _, line := range strings.Split(readFile(e.path("nri-guard.log")), "\n") {
+			if strings.Contains(line, "policy reloaded") && strings.Contains(line, "90-proposed.yaml") {
+				return true
+			}
 		}
-		rec := e.decision(p.name, fmt.Sprintf("c%d", i), "create")
-		i++
-		return rec["exception"] == name
+		return false
 	})
-	rec := e.decision(p.name, fmt.Sprintf("c%d", i-1), "create")
+	id, err := p.create(merge(mount, map[string]any{"metadata": map[string]any{"name": "c1", "attempt": 1}}))
+	if err != nil {
+		t.Fatalf("creation under the proposal: %s", guardText(err.Error()))
+	}
+	rec := e.decisionByID(id, "create")
+	if rec["exception"] != name {
+		t.Fatalf("the restarted container is judged by %v, not by the proposal %s: %v", rec["exception"], name, rec)
+	}
 	if findings, _ := rec["findings"].([]any); len(findings) != 0 || rec["action"] == "refuse" {
 		t.Fatalf("under the proposed exception the pod still has findings: %v", rec)
 	}

@@ -18,12 +18,7 @@ import (
 func TestPolicyReload(t *testing.T) {
 	v := versions[0]
 	defer count(t)
-	dir := t.TempDir()
-	pol := policyRef{File: filepath.Join(dir, "policy.yaml"), Dir: filepath.Join(dir, "policy.d")}
-	data, err := os.ReadFile(defaultPolicy.File)
-	must(t, err)
-	must(t, os.WriteFile(pol.File, data, 0o644))
-	must(t, os.MkdirAll(pol.Dir, 0o755))
+	pol := copiedPolicy(t)
 	e := newEnvWith(t, v, "external", pol)
 
 	p := e.newPod("reload", "reload-"+strings.ReplaceAll(v, ".", ""), false)

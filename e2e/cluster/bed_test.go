@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
 // The node's addresses, all from the benchmarking range 198.18.0.0/15,
@@ -47,9 +49,9 @@ const (
 // network and mount namespace, and the daemons run inside it.
 type bed struct {
 	root, token string
-	holder      *proc
+	holder      *testhost.Proc
 	mntNS       string // the holder's mount namespace, for the sweep
-	daemons     []*proc
+	daemons     []*testhost.Proc
 	binDir      string // pause, nri-guard, images built for this run
 	images      map[string]string
 
@@ -65,7 +67,7 @@ func (b *bed) path(parts ...string) string {
 // namespace): the test reads and writes the overlaid /etc, /var and /run
 // this way without entering the namespace.
 func (b *bed) onNode(nodePath string) string {
-	return fmt.Sprintf("/proc/%d/root%s", b.holder.cmd.Process.Pid, nodePath)
+	return fmt.Sprintf("/proc/%d/root%s", b.holder.Pid(), nodePath)
 }
 
 func (b *bed) writeOnNode(nodePath, content string, mode os.FileMode) error {
@@ -99,7 +101,7 @@ func (b *bed) copyOnNode(src, nodePath string) error {
 
 // inNode is a command run in the bed's network and mount namespace.
 func (b *bed) inNode(name string, args ...string) *exec.Cmd {
-	pid := b.holder.cmd.Process.Pid
+	pid := b.holder.Pid()
 	return exec.Command("nsenter", append([]string{fmt.Sprintf("--mount=/proc/%d/ns/mnt", pid),
 		fmt.Sprintf("--net=/proc/%d/ns/net", pid), "--", name}, args...)...)
 }
@@ -180,7 +182,7 @@ func (b *bed) makeRoot() error {
 		}
 	}
 	b.binDir = b.path("bin")
-	return os.WriteFile(b.path("owner"), []byte(ownerRecord()), 0o644)
+	return os.WriteFile(b.path("owner"), []byte(testhost.OwnerRecord()), 0o644)
 }
 
 // overlaid are the host directories the node sees through overlays whose
@@ -254,14 +256,14 @@ func (b *bed) startHolder() error {
 	}
 	defer logf.Close()
 	cmd.Stderr = logf
-	if b.holder, err = startProc("holder", cmd); err != nil {
+	if b.holder, err = testhost.Start("holder", cmd); err != nil {
 		return err
 	}
-	if err := waitLine(out, "ready", 15*time.Second); err != nil {
+	if err := testhost.WaitLine(out, "ready", 15*time.Second); err != nil {
 		return fmt.Errorf("namespace: %v: %s", err, readFile(b.path("logs", "holder.log")))
 	}
-	b.mntNS, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", b.holder.cmd.Process.Pid))
-	os.WriteFile(b.path("pids", "holder"), []byte(fmt.Sprint(b.holder.cmd.Process.Pid)), 0o644)
+	b.mntNS, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", b.holder.Pid()))
+	os.WriteFile(b.path("pids", "holder"), []byte(fmt.Sprint(b.holder.Pid())), 0o644)
 	return os.WriteFile(b.path("mntns"), []byte(b.mntNS), 0o644)
 }
 
@@ -269,7 +271,7 @@ func (b *bed) startHolder() error {
 // kubelet refuses a cgroupRoot that does not exist), with the cpuset of
 // the machine's root so processes may join it.
 func (b *bed) makeCgroupRoot() error {
-	for _, m := range cgroupMounts() {
+	for _, m := range testhost.CgroupMounts() {
 		dir := filepath.Join(m, cgroupRootOf(b.token))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
@@ -287,7 +289,7 @@ func (b *bed) makeCgroupRoot() error {
 
 // daemon starts a bed daemon in the namespaces, logging to logs/NAME.log,
 // with its pid in pids/NAME.
-func (b *bed) daemon(name string, env []string, bin string, args ...string) (*proc, error) {
+func (b *bed) daemon(name string, env []string, bin string, args ...string) (*testhost.Proc, error) {
 	cmd := b.inNode(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	logf, err := os.OpenFile(b.path("logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -296,27 +298,27 @@ func (b *bed) daemon(name string, env []string, bin string, args ...string) (*pr
 	}
 	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	p, err := startProc(name, cmd)
+	p, err := testhost.Start(name, cmd)
 	if err != nil {
 		return nil, err
 	}
 	b.daemons = append(b.daemons, p)
-	os.WriteFile(b.path("pids", name), []byte(fmt.Sprint(p.cmd.Process.Pid)), 0o644)
+	os.WriteFile(b.path("pids", name), []byte(fmt.Sprint(p.Pid())), 0o644)
 	return p, nil
 }
 
 // waitFor polls ok until it holds, failing early when the daemon exits.
-func (b *bed) waitFor(what string, p *proc, limit time.Duration, ok func() bool) error {
+func (b *bed) waitFor(what string, p *testhost.Proc, limit time.Duration, ok func() bool) error {
 	var dead bool
-	if pollUntil(limit, func() bool { dead = p != nil && p.exited(); return dead || ok() }) && !dead {
+	if pollUntil(limit, func() bool { dead = p != nil && p.Exited(); return dead || ok() }) && !dead {
 		return nil
 	}
 	if dead {
-		return fmt.Errorf("%s exited (%v) before %s; log tail:\n%s", p.name, p.err, what, tail(b.path("logs", p.name+".log"), 25))
+		return fmt.Errorf("%s exited (%v) before %s; log tail:\n%s", p.Name, p.Err, what, tail(b.path("logs", p.Name+".log"), 25))
 	}
 	name := "the bed"
 	if p != nil {
-		name = p.name
+		name = p.Name
 	}
 	return fmt.Errorf("timed out after %s waiting for %s; %s log tail:\n%s", limit, what, name, tail(b.path("logs", name+".log"), 25))
 }
@@ -333,15 +335,15 @@ func (b *bed) teardown() []string {
 }
 
 func (b *bed) teardownKeeping(keep bool) []string {
-	if b.holder != nil && !b.holder.exited() {
+	if b.holder != nil && !b.holder.Exited() {
 		b.stopWorkloads()
 	}
 	// The daemons in reverse order of start: kubelet and kube-proxy,
 	// containerd, the control plane, etcd last.
 	for i := len(b.daemons) - 1; i >= 0; i-- {
 		p := b.daemons[i]
-		if p.stop(syscall.SIGTERM, 15*time.Second) {
-			fmt.Printf("e2e-cluster: %s did not stop within 15s and was killed\n", p.name)
+		if p.Stop(syscall.SIGTERM, 15*time.Second) {
+			fmt.Printf("e2e-cluster: %s did not stop within 15s and was killed\n", p.Name)
 		}
 	}
 	// Shims exit once their pods are gone; what else is left in the
@@ -350,9 +352,9 @@ func (b *bed) teardownKeeping(keep bool) []string {
 	var leaks []string
 	if left := b.leftInNamespace(); len(left) > 0 {
 		leaks = append(leaks, fmt.Sprintf("processes %v in the bed's namespace", left))
-		killAll(left)
+		testhost.KillAll(left)
 	}
-	b.holder.stop(syscall.SIGTERM, 5*time.Second)
+	b.holder.Stop(syscall.SIGTERM, 5*time.Second)
 	leaks = append(leaks, removeLeftovers(b.root, b.token, b.mntNS)...)
 	if keep {
 		fmt.Printf("e2e-cluster: kept %s\n", b.root)
@@ -366,11 +368,11 @@ func (b *bed) teardownKeeping(keep bool) []string {
 // removed), then removes every pod through CRI while containerd serves.
 func (b *bed) stopWorkloads() {
 	for _, p := range b.daemons {
-		if p.name == "kubelet" {
-			p.stop(syscall.SIGTERM, 15*time.Second)
+		if p.Name == "kubelet" {
+			p.Stop(syscall.SIGTERM, 15*time.Second)
 		}
 	}
-	if !slices.ContainsFunc(b.daemons, func(p *proc) bool { return p.name == "containerd" && !p.exited() }) {
+	if !slices.ContainsFunc(b.daemons, func(p *testhost.Proc) bool { return p.Name == "containerd" && !p.Exited() }) {
 		return
 	}
 	crictl := filepath.Join(cacheDir, "crictl-v1.37.0", "crictl")
@@ -392,8 +394,8 @@ func (b *bed) leftInNamespace() []int {
 		return nil
 	}
 	var left []int
-	for _, pid := range pidsInMountNamespace(b.mntNS) {
-		if b.holder == nil || pid != b.holder.cmd.Process.Pid {
+	for _, pid := range testhost.PidsInMountNamespace(b.mntNS) {
+		if b.holder == nil || pid != b.holder.Pid() {
 			left = append(left, pid)
 		}
 	}

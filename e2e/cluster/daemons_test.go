@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
 // Static tokens: the admin (system:masters; also what the controllers
@@ -320,9 +322,9 @@ func (b *bed) waitReady() error {
 	})
 }
 
-func (b *bed) daemonNamed(name string) *proc {
+func (b *bed) daemonNamed(name string) *testhost.Proc {
 	for _, p := range b.daemons {
-		if p.name == name {
+		if p.Name == name {
 			return p
 		}
 	}

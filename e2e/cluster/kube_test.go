@@ -22,7 +22,7 @@ func (b *bed) kubectl(args ...string) (string, error) {
 func (b *bed) kubectlIn(stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	pid := b.holder.cmd.Process.Pid
+	pid := b.holder.Pid()
 	cmd := exec.CommandContext(ctx, "nsenter", append([]string{fmt.Sprintf("--net=/proc/%d/ns/net", pid), "--",
 		filepath.Join(kubeBin, "kubectl"), "--kubeconfig", b.kubectlCfg}, args...)...)
 	if stdin != "" {

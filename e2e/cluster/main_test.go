@@ -23,13 +23,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
 var (
@@ -59,8 +59,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	sweepStaleBeds()
-	stopOnSignal()
-	stopBeforeTimeout()
+	testhost.TearDownBeforeEnd("e2e-cluster", 45*time.Second, func(code int) {
+		failed.Add(1)
+		finish(code)
+	})
 
 	start := time.Now()
 	var err error
@@ -97,36 +99,6 @@ func finish(code int) {
 	}
 	fmt.Printf("%d passed, %d failed\n", passed.Load(), failed.Load())
 	os.Exit(code)
-}
-
-// stopOnSignal: an interrupted run still tears the node down.
-func stopOnSignal() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		sig := <-sigs
-		fmt.Printf("e2e-cluster: %v: tearing down\n", sig)
-		failed.Add(1)
-		finish(130)
-	}()
-}
-
-// stopBeforeTimeout tears down shortly before go test's -timeout would
-// kill the binary without running any cleanup.
-func stopBeforeTimeout() {
-	f := flag.Lookup("test.timeout")
-	if f == nil {
-		return
-	}
-	limit, err := time.ParseDuration(f.Value.String())
-	if err != nil || limit <= time.Minute {
-		return
-	}
-	time.AfterFunc(limit-45*time.Second, func() {
-		fmt.Printf("e2e-cluster: -timeout %s nearly reached: tearing down\n", limit)
-		failed.Add(1)
-		finish(1)
-	})
 }
 
 // count records a top-level test's outcome for the summary line; a
