@@ -55,12 +55,12 @@ type policyRef struct {
 	Dir  string // drop-in directory, may be empty
 }
 
-// copiedPolicy is a private copy of the e2e default policy with an empty
-// drop-in directory, for a test that changes the node's policy.
-func copiedPolicy(t *testing.T) policyRef {
+// copiedPolicy is a private copy of a policy file with an empty drop-in
+// directory, for a test that changes the node's policy.
+func copiedPolicy(t *testing.T, from policyRef) policyRef {
 	dir := t.TempDir()
 	pol := policyRef{File: filepath.Join(dir, "policy.yaml"), Dir: filepath.Join(dir, "policy.d")}
-	data, err := os.ReadFile(defaultPolicy.File)
+	data, err := os.ReadFile(from.File)
 	must(t, err)
 	must(t, os.WriteFile(pol.File, data, 0o644))
 	must(t, os.MkdirAll(pol.Dir, 0o755))

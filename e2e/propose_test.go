@@ -19,7 +19,7 @@ import (
 func TestReportProposesExceptions(t *testing.T) {
 	v := versions[0]
 	defer count(t)
-	pol := copiedPolicy(t)
+	pol := copiedPolicy(t, defaultPolicy)
 	e := newEnvWith(t, v, "external", pol)
 	tag := strings.ReplaceAll(v, ".", "")
 

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,7 +79,13 @@ func TestRedTeamNodeDaemonSockets(t *testing.T) {
 // containerd 2.2+ nri-guard's validation refuses the change (cgroup
 // device rules have no owner in NRI's records, so no policy can trust
 // them); containerd 2.1 has no validation phase, and the runtime wrapper
-// sees the rule in config.json. The line must never reach the node.
+// sees the rule in config.json. The pod is one an operator let out of
+// the user namespace (in one, mknod of a device is never allowed). The
+// line must never reach the node. Seen on 2.1.9, before and after the
+// wrapper learnt to judge device cgroup rules: the rule never reaches the
+// container's cgroup (mknod works, the open is refused by the kernel), so
+// there the wrapper's check (controls/devicerules.go) guards rules that
+// do reach config.json by other ways.
 func TestRedTeamDeviceCgroupRule(t *testing.T) {
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
@@ -86,9 +93,12 @@ func TestRedTeamDeviceCgroupRule(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
 			defer count(t)
-			e := newEnvWith(t, v, "external", installedPolicy)
-			rules := e.startHostile()
+			pol := copiedPolicy(t, installedPolicy)
 			name := "devrule-" + strings.ReplaceAll(v, ".", "")
+			noUserns := "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\nexceptions:\n  - name: devrule-no-userns\n    match: {namespaces: [default], pods: [" + name + "]}\n    controls:\n      userNamespaces: {mode: \"off\"}\n"
+			must(t, os.WriteFile(filepath.Join(pol.Dir, "50-devrule.yaml"), []byte(noUserns), 0o644))
+			e := newEnvWith(t, v, "external", pol)
+			rules := e.startHostile()
 			e.setHostileRules(rules, hostileRule{Container: "c1", Pod: name, Adjust: map[string]any{
 				"linux": map[string]any{"resources": map[string]any{"devices": []any{map[string]any{"allow": true, "access": "rwm"}}}},
 			}})
@@ -106,7 +116,7 @@ func TestRedTeamDeviceCgroupRule(t *testing.T) {
 				return
 			}
 			line := "nrig-kmsg-" + e.token
-			out, _ := e.crictl("exec", id, "sh", "-c", "id -u; mknod /dev/nrig-kmsg c 1 11 && echo "+line+" > /dev/nrig-kmsg && echo wrote")
+			out, _ := e.crictl("exec", id, "sh", "-c", "id -u; mknod /dev/nrig-kmsg c 1 11 2>&1 && echo "+line+" 2>&1 > /dev/nrig-kmsg && echo wrote")
 			t.Logf("container: %q", out)
 			dmesg, _ := e.inNamespace("dmesg").CombinedOutput()
 			if strings.Contains(string(dmesg), line) || strings.Contains(out, "wrote") {

@@ -18,7 +18,7 @@ import (
 func TestPolicyReload(t *testing.T) {
 	v := versions[0]
 	defer count(t)
-	pol := copiedPolicy(t)
+	pol := copiedPolicy(t, defaultPolicy)
 	e := newEnvWith(t, v, "external", pol)
 
 	p := e.newPod("reload", "reload-"+strings.ReplaceAll(v, ".", ""), false)

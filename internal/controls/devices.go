@@ -17,8 +17,8 @@ type Devices struct{}
 func (Devices) Meta() Meta {
 	return Meta{
 		ID: "devices", Key: "devices",
-		Reads: "linux.devices",
-		Does:  "refuses devices outside the allowlist, and a device at an allowed path that is not the node's own device there (type, major:minor as the node has them); names the full host device set of a privileged container as such. `action: remove` is served as a refusal through NRI, because NRI's runtime side drops device removals",
+		Reads: "linux.devices, linux.resources.devices (full spec)",
+		Does:  "refuses devices outside the allowlist, and a device at an allowed path that is not the node's own device there (type, major:minor as the node has them); names the full host device set of a privileged container as such; refuses a device cgroup rule that opens devices the container was not given (another plugin's, seen by the wrapper). `action: remove` is served as a refusal through NRI, because NRI's runtime side drops device removals",
 	}
 }
 
@@ -31,6 +31,11 @@ const privilegedDeviceCount = 8
 
 func (Devices) Check(c *view.Container, s *policy.Controls, env *Env) []Finding {
 	d := &s.Devices
+	return append(nodeFindings(c, d, env), deviceRuleFindings(c, d)...)
+}
+
+// nodeFindings judges the device nodes of linux.devices.
+func nodeFindings(c *view.Container, d *policy.Devices, env *Env) []Finding {
 	var denied []view.Device
 	impostor := map[string]string{}
 	for _, dev := range c.Devices {

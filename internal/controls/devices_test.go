@@ -79,3 +79,34 @@ func TestAllowedPathNeedsTheNodesDevice(t *testing.T) {
 		}
 	}
 }
+
+func withRules(devices []view.Device, rules ...view.DeviceRule) *view.Container {
+	return ctr(func(c *view.Container) { c.Devices, c.DeviceRules = devices, rules })
+}
+
+// TestDeviceRules: the wrapper sees the device cgroup; an allow rule
+// must be backed by a device of the spec or be one of runc's defaults
+// (red team: a later plugin's "allow all" rule, mknod, /dev/kmsg).
+func TestDeviceRules(t *testing.T) {
+	denyAll := view.DeviceRule{Type: "a", Major: -1, Minor: -1, Access: "rwm"}
+	fuse := view.Device{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}
+	rule := func(typ string, major, minor int64, access string) view.DeviceRule {
+		return view.DeviceRule{Allow: true, Type: typ, Major: major, Minor: minor, Access: access}
+	}
+	fuseAllowed := "devices:\n  allow: [/dev/fuse]\n"
+	runTable(t, Devices{}, []testCase{
+		{name: "containerd's deny-all rule passes", c: withRules(nil, denyAll)},
+		{name: "a rule for a device of the spec passes", policy: fuseAllowed, c: withRules([]view.Device{fuse}, denyAll, rule("c", 10, 229, "rwm"))},
+		{name: "runc's default devices pass", c: withRules(nil, rule("c", 1, 3, "rwm"), rule("c", 136, -1, "rwm"))},
+		{name: "mknod alone passes", c: withRules(nil, rule("c", -1, -1, "m"), rule("b", -1, -1, "m"))},
+		{name: "allow all is refused", c: withRules(nil, denyAll, rule("a", -1, -1, "rwm")),
+			want:     []string{"devices: linux.resources.devices[1] = allow a *:* rwm: a device cgroup rule that lets the container open devices it was not given, by rule devices.allow (built-in default); no setting admits a device cgroup rule without its device"},
+			verdicts: []Verdict{Refuse}},
+		{name: "a rule for the kernel log without its node is refused", c: withRules(nil, rule("c", 1, 11, "w")),
+			want: []string{"linux.resources.devices[0] = allow c 1:11 w"}, verdicts: []Verdict{Refuse}},
+		{name: "a wildcard minor beside a backed device is refused", policy: fuseAllowed, c: withRules([]view.Device{fuse}, rule("c", 10, -1, "rw")),
+			want: []string{"allow c 10:* rw"}, verdicts: []Verdict{Refuse}},
+		{name: "a block rule for a char device is refused", policy: fuseAllowed, c: withRules([]view.Device{fuse}, rule("b", 10, 229, "r")),
+			want: []string{"allow b 10:229 r"}, verdicts: []Verdict{Refuse}},
+	})
+}

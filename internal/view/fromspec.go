@@ -72,12 +72,34 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 	for _, d := range lnx.Devices {
 		c.Devices = append(c.Devices, Device{Path: d.Path, Type: d.Type, Major: d.Major, Minor: d.Minor})
 	}
+	if lnx.Resources != nil {
+		for _, r := range lnx.Resources.Devices {
+			c.DeviceRules = append(c.DeviceRules, deviceRuleFromSpec(r))
+		}
+	}
 	c.Seccomp = Seccomp{State: SeccompCustom, Profile: lnx.Seccomp}
 	if IsPermissive(lnx.Seccomp) {
 		c.Seccomp.State = SeccompUnconfined
 	}
 	c.Sysctls = maps.Clone(lnx.Sysctl)
 	return c
+}
+
+func deviceRuleFromSpec(r specs.LinuxDeviceCgroup) DeviceRule {
+	out := DeviceRule{Allow: r.Allow, Type: r.Type, Major: -1, Minor: -1, Access: r.Access}
+	if out.Type == "" {
+		out.Type = "a"
+	}
+	if out.Access == "" {
+		out.Access = "rwm"
+	}
+	if r.Major != nil {
+		out.Major = *r.Major
+	}
+	if r.Minor != nil {
+		out.Minor = *r.Minor
+	}
+	return out
 }
 
 func hooksFromSpec(h *specs.Hooks) []Hook {

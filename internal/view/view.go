@@ -25,8 +25,11 @@ type Container struct {
 	Namespaces []Namespace
 	Mounts     []Mount
 	Devices    []Device
-	Seccomp    Seccomp
-	Sysctls    map[string]string
+	// DeviceRules are the device cgroup's rules (linux.resources.devices),
+	// nil when the source does not show them (NRI).
+	DeviceRules []DeviceRule
+	Seccomp     Seccomp
+	Sysctls     map[string]string
 	// SysctlsKnown is false when the runtime does not report sysctls
 	// (containerd before 2.3), so their absence proves nothing.
 	SysctlsKnown bool
@@ -150,6 +153,19 @@ type Device struct {
 	Major   int64
 	Minor   int64
 	AddedBy string
+}
+
+// DeviceRule is one rule of the container's device cgroup: which device
+// numbers it may open or make, whether or not a node for them is in its
+// /dev.
+type DeviceRule struct {
+	Allow bool
+	// Type is "c", "b", or "a" (all; "" in a spec means the same).
+	Type string
+	// Major and Minor are -1 for any.
+	Major, Minor int64
+	// Access is a combination of r, w and m; "" means all three.
+	Access string
 }
 
 // SeccompState says how the container's system calls are filtered.

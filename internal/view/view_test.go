@@ -1,6 +1,7 @@
 package view
 
 import (
+	"slices"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -17,15 +18,22 @@ func TestHostNamespaceCheckerComparesInodes(t *testing.T) {
 }
 
 func TestFromSpec(t *testing.T) {
+	fuseMajor := int64(10)
 	spec := &specs.Spec{
 		Annotations: map[string]string{AnnotationSandboxNS: "ns", AnnotationSandboxName: "pod", AnnotationContainerName: "ctr", AnnotationImageName: "img"},
 		Hooks:       &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/h"}}},
 		Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{{Type: "pid", Path: "/proc/1/ns/pid"}, {Type: "network"}},
 			Seccomp:    &specs.LinuxSeccomp{DefaultAction: specs.ActErrno},
+			Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+				{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: &fuseMajor, Access: "rw"}}},
 		},
 	}
 	c := FromSpec("id", spec, SpecSource{})
+	wantRules := []DeviceRule{{Type: "a", Major: -1, Minor: -1, Access: "rwm"}, {Allow: true, Type: "c", Major: 10, Minor: -1, Access: "rw"}}
+	if !slices.Equal(c.DeviceRules, wantRules) {
+		t.Errorf("device rules %+v, want %+v", c.DeviceRules, wantRules)
+	}
 	if c.Pod.Namespace != "ns" || c.Pod.Name != "pod" || c.Name != "ctr" || c.Image != "img" {
 		t.Errorf("identity %+v", c)
 	}

@@ -1,0 +1,79 @@
+package controls
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/policy"
+	"github.com/nri-guard/nri-guard/internal/view"
+)
+
+// A device cgroup rule is what lets a process open a device number; the
+// node in /dev is only a name for it. No Kubernetes field writes a rule
+// for a device the container is not given: the runtime writes one per
+// device of linux.devices, and a privileged pod gets "all". Another NRI
+// plugin can write any rule (NRI records no owner for them), and with
+// CAP_MKNOD, or a device node in a volume, a rule for "all" opens the
+// node's disks and its kernel log. So an allow rule must be backed by a
+// device of the spec, or be one the runtime grants every container
+// anyway.
+
+// runtimeDefaultRules are the devices runc allows every container
+// whatever the spec says (its default device set), in "type major:minor"
+// form with * for any.
+var runtimeDefaultRules = []string{
+	"c 1:3", "c 1:5", "c 1:7", "c 1:8", "c 1:9", // null zero full random urandom
+	"c 5:0", "c 5:1", "c 5:2", // tty console ptmx
+	"c 136:*",  // pts
+	"c 10:200", // net/tun
+}
+
+// deviceRuleFindings refuses each allow rule that opens (r or w) more
+// than the container's own devices and the runtime's defaults. A rule of
+// mknod alone gives nothing: runc allows making any node, not opening it.
+func deviceRuleFindings(c *view.Container, d *policy.Devices) []Finding {
+	var out []Finding
+	for i, r := range c.DeviceRules {
+		if !r.Allow || !strings.ContainsAny(r.Access, "rw") || backed(r, c.Devices) || slices.Contains(runtimeDefaultRules, ruleDevices(r)) {
+			continue
+		}
+		fix := "no setting admits a device cgroup rule without its device: give the container the device itself (linux.devices, at an allowed path); only an exception for this pod that sets devices.mode: off lifts the check"
+		out = append(out, Finding{
+			Control: "devices",
+			Field:   fmt.Sprintf("linux.resources.devices[%d]", i),
+			Value:   "allow " + ruleDevices(r) + " " + r.Access,
+			Problem: "a device cgroup rule that lets the container open devices it was not given",
+			Rule:    "devices.allow", Source: d.Allow.Source,
+			Verdict: Refuse,
+			Fix:     fix, Final: fix,
+		})
+	}
+	return out
+}
+
+// backed: the rule names exactly one device number, and a device of the
+// spec has it.
+func backed(r view.DeviceRule, devices []view.Device) bool {
+	if r.Type == "a" || r.Major < 0 || r.Minor < 0 {
+		return false
+	}
+	return slices.ContainsFunc(devices, func(d view.Device) bool {
+		typ := d.Type
+		if typ == "u" { // unbuffered character device
+			typ = "c"
+		}
+		return typ == r.Type && d.Major == r.Major && d.Minor == r.Minor
+	})
+}
+
+// ruleDevices is the rule's devices as "type major:minor", * for any.
+func ruleDevices(r view.DeviceRule) string {
+	num := func(n int64) string {
+		if n < 0 {
+			return "*"
+		}
+		return fmt.Sprint(n)
+	}
+	return r.Type + " " + num(r.Major) + ":" + num(r.Minor)
+}
