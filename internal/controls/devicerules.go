@@ -59,11 +59,7 @@ func backed(r view.DeviceRule, devices []view.Device) bool {
 		return false
 	}
 	return slices.ContainsFunc(devices, func(d view.Device) bool {
-		typ := d.Type
-		if typ == "u" { // unbuffered character device
-			typ = "c"
-		}
-		return typ == r.Type && d.Major == r.Major && d.Minor == r.Minor
+		return kernelType(d.Type) == r.Type && d.Major == r.Major && d.Minor == r.Minor
 	})
 }
 
