@@ -180,7 +180,7 @@ for name in "${names[@]}"; do
 			--file "$here/postgres-entry.sh:/usr/local/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
 			--file "$etc/postgres/passwd:/etc/passwd" --file "$etc/postgres/group:/etc/group" \
 			--dir /var/lib/postgresql:0755:999:999 --dir /var/lib/postgresql/data:0700:999:999 --dir /run/postgresql:2775:999:999 --dir /tmp:1777 \
-			--env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data/pgdata --env LANG=C.UTF-8
+			--env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin --env PGDATA=/var/lib/postgresql/data/pgdata --env LANG=C
 		;;
 	redis)
 		stage redis redis-server redis-tools liblzf1 libjemalloc2 busybox-static

@@ -7,7 +7,7 @@ set -eu
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	mkdir -p "$PGDATA"
 	chmod 700 "$PGDATA"
-	initdb -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+	initdb -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
 	echo "host all all 0.0.0.0/0 trust" >>"$PGDATA/pg_hba.conf"
 	echo "entry: initialised $PGDATA"
 fi
