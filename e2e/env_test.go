@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,10 +85,15 @@ func newEnv(t testing.TB, v, mode string) *env {
 // a fresh environment with the guard attached as an external plugin; tag
 // is the version without dots, for pod names.
 func eachVersion(t *testing.T, body func(t *testing.T, e *env, tag string)) {
+	eachVersionOf(t, versions, body)
+}
+
+// eachVersionOf is eachVersion over some of the versions (once each).
+func eachVersionOf(t *testing.T, of []string, body func(t *testing.T, e *env, tag string)) {
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
-	for _, v := range versions {
+	for _, v := range slices.Compact(of) {
 		t.Run(v, func(t *testing.T) {
 			defer count(t)
 			body(t, newEnv(t, v, "external"), strings.ReplaceAll(v, ".", ""))

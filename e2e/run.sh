@@ -16,7 +16,7 @@ log=${E2E_LOG:-/tmp/nri-guard-e2e.log}
 summary_re='^[0-9]+ passed, [0-9]+ failed$'
 # -parallel 4: cases mostly wait on containerd and runc, so more than the
 # two cores' worth run at once.
-go test -tags e2e -count=1 -timeout 20m -parallel 4 ${E2E_RUN:+-run "$E2E_RUN"} -v ./e2e/ 2>&1 \
+go test -tags e2e -count=1 -timeout 40m -parallel 4 ${E2E_RUN:+-run "$E2E_RUN"} -v ./e2e/ 2>&1 \
   | tee "$log" \
   | grep -E '^(--- |    |ok|FAIL|e2e:)' | grep -vE "$summary_re"
 rc=${PIPESTATUS[0]}
