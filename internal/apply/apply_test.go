@@ -16,21 +16,29 @@ func rewrites() []view.Rewrite {
 	return []view.Rewrite{
 		{Kind: view.DropMount, Mount: view.Mount{Destination: "/host"}},
 		{Kind: view.ReadOnlyMount, Mount: view.Mount{Source: "/var/log", Destination: "/logs", Type: "bind", Options: []string{"rbind", "rw"}}},
-		{Kind: view.RemoveDevice, Device: view.Device{Path: "/dev/fuse"}},
+		{Kind: view.RemoveDevice, Device: view.Device{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
 		{Kind: view.SetSeccomp, Seccomp: profile},
 	}
 }
 
 func TestApplyToSpec(t *testing.T) {
+	fuseMajor, fuseMinor, nullMajor, nullMinor := int64(10), int64(229), int64(1), int64(3)
 	spec := &specs.Spec{
 		Mounts: []specs.Mount{
 			{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/host", Type: "bind", Source: "/", Options: []string{"rbind"}},
 			{Destination: "/logs", Type: "bind", Source: "/var/log", Options: []string{"rbind", "rw"}},
 		},
-		Linux: &specs.Linux{Devices: []specs.LinuxDevice{{Path: "/dev/fuse"}, {Path: "/dev/null"}}},
+		Linux: &specs.Linux{Devices: []specs.LinuxDevice{{Path: "/dev/fuse"}, {Path: "/dev/null"}},
+			Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+				{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: &fuseMajor, Minor: &fuseMinor, Access: "rwm"}, {Allow: true, Type: "c", Major: &nullMajor, Minor: &nullMinor, Access: "rwm"}}}},
 	}
 	must(t, Spec{}.Apply(spec, rewrites()))
+	// The removed device's cgroup rule goes with it (red team: without
+	// the node the rule lets the container mknod and open it).
+	if rules := spec.Linux.Resources.Devices; len(rules) != 2 || *rules[1].Major != 1 {
+		t.Fatalf("device rules %+v", rules)
+	}
 	if len(spec.Mounts) != 2 || spec.Mounts[1].Destination != "/logs" || !slices.Equal(spec.Mounts[1].Options, []string{"rbind", "ro"}) {
 		t.Fatalf("mounts %+v", spec.Mounts)
 	}

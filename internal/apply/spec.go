@@ -69,6 +69,7 @@ func toSpec(spec *specs.Spec, r view.Rewrite) error {
 	case view.RemoveDevice:
 		if spec.Linux != nil {
 			spec.Linux.Devices = slices.DeleteFunc(spec.Linux.Devices, func(d specs.LinuxDevice) bool { return d.Path == r.Device.Path })
+			dropDeviceRules(spec.Linux, r.Device)
 		}
 	case view.SetSeccomp:
 		linux(spec).Seccomp = r.Seccomp
@@ -109,4 +110,20 @@ func dropCapability(spec *specs.Spec, name string) {
 	for _, set := range []*[]string{&c.Bounding, &c.Effective, &c.Inheritable, &c.Permitted, &c.Ambient} {
 		*set = slices.DeleteFunc(*set, func(s string) bool { return s == name })
 	}
+}
+
+// dropDeviceRules removes the device cgroup's allow rules for exactly
+// this device: the runtime added one beside the node, and without the
+// node it would let the container make and open the device itself.
+func dropDeviceRules(lnx *specs.Linux, dev view.Device) {
+	if lnx.Resources == nil {
+		return
+	}
+	typ := dev.Type
+	if typ == "u" {
+		typ = "c"
+	}
+	lnx.Resources.Devices = slices.DeleteFunc(lnx.Resources.Devices, func(r specs.LinuxDeviceCgroup) bool {
+		return r.Allow && r.Type == typ && r.Major != nil && *r.Major == dev.Major && r.Minor != nil && *r.Minor == dev.Minor
+	})
 }

@@ -24,18 +24,18 @@ import (
 // form with * for any.
 var runtimeDefaultRules = []string{
 	"c 1:3", "c 1:5", "c 1:7", "c 1:8", "c 1:9", // null zero full random urandom
-	"c 5:0", "c 5:1", "c 5:2", // tty console ptmx
+	"c 5:0", "c 5:2", // tty ptmx (not 5:1: the node's console is not runc's default)
 	"c 136:*",  // pts
 	"c 10:200", // net/tun
 }
 
-// deviceRuleFindings refuses each allow rule that opens (r or w) more
-// than the container's own devices and the runtime's defaults. A rule of
+// deviceRuleFindings refuses each allow rule that opens more than the
+// container's own devices and the runtime's defaults. A c or b rule of
 // mknod alone gives nothing: runc allows making any node, not opening it.
 func deviceRuleFindings(c *view.Container, d *policy.Devices) []Finding {
 	var out []Finding
 	for i, r := range c.DeviceRules {
-		if !r.Allow || !strings.ContainsAny(r.Access, "rw") || backed(r, c.Devices) || slices.Contains(runtimeDefaultRules, ruleDevices(r)) {
+		if !r.Allow || mknodOnly(r) || backed(r, c.Devices) || slices.Contains(runtimeDefaultRules, ruleDevices(r)) {
 			continue
 		}
 		fix := "no setting admits a device cgroup rule without its device: give the container the device itself (linux.devices, at an allowed path); only an exception for this pod that sets devices.mode: off lifts the check"
@@ -50,6 +50,13 @@ func deviceRuleFindings(c *view.Container, d *policy.Devices) []Finding {
 		})
 	}
 	return out
+}
+
+// mknodOnly: the rule lets the container make nodes but open none. runc
+// drops a type "a" rule's numbers and access (any "a" rule allows all),
+// so only a c or b rule whose access is exactly some m qualifies.
+func mknodOnly(r view.DeviceRule) bool {
+	return r.Type != "a" && strings.Trim(r.Access, "m") == ""
 }
 
 // backed: the rule names exactly one device number, and a device of the
