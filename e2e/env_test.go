@@ -489,10 +489,16 @@ func (e *env) poll(what string, limit time.Duration, ok func() bool) {
 
 // decisionsFor returns the decision log records of one pod.
 func (e *env) decisionsFor(pod string) []map[string]any {
+	return e.decisionsWhere("pod", pod)
+}
+
+// decisionsWhere returns the decision log records whose field has this
+// value.
+func (e *env) decisionsWhere(field, value string) []map[string]any {
 	var out []map[string]any
 	for _, line := range strings.Split(readFile(e.decisionLog()), "\n") {
 		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) == nil && rec["pod"] == pod {
+		if json.Unmarshal([]byte(line), &rec) == nil && rec[field] == value {
 			out = append(out, rec)
 		}
 	}

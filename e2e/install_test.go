@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -345,9 +344,8 @@ func (e *env) decisionByID(id, phase string) map[string]any {
 	e.t.Helper()
 	var found map[string]any
 	e.poll("a "+phase+" decision for container "+id, 10*time.Second, func() bool {
-		for _, line := range strings.Split(readFile(e.decisionLog()), "\n") {
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) == nil && rec["containerID"] == id && rec["phase"] == phase {
+		for _, rec := range e.decisionsWhere("containerID", id) {
+			if rec["phase"] == phase {
 				found = rec
 				return true
 			}

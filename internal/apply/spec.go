@@ -119,11 +119,7 @@ func dropDeviceRules(lnx *specs.Linux, dev view.Device) {
 	if lnx.Resources == nil {
 		return
 	}
-	typ := dev.Type
-	if typ == "u" {
-		typ = "c"
-	}
 	lnx.Resources.Devices = slices.DeleteFunc(lnx.Resources.Devices, func(r specs.LinuxDeviceCgroup) bool {
-		return r.Allow && r.Type == typ && r.Major != nil && *r.Major == dev.Major && r.Minor != nil && *r.Minor == dev.Minor
+		return view.DeviceRuleFromSpec(r).AllowsExactly(dev)
 	})
 }

@@ -62,12 +62,7 @@ func mknodOnly(r view.DeviceRule) bool {
 // backed: the rule names exactly one device number, and a device of the
 // spec has it.
 func backed(r view.DeviceRule, devices []view.Device) bool {
-	if r.Type == "a" || r.Major < 0 || r.Minor < 0 {
-		return false
-	}
-	return slices.ContainsFunc(devices, func(d view.Device) bool {
-		return kernelType(d.Type) == r.Type && d.Major == r.Major && d.Minor == r.Minor
-	})
+	return slices.ContainsFunc(devices, r.AllowsExactly)
 }
 
 // ruleDevices is the rule's devices as "type major:minor", * for any.

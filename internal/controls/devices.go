@@ -96,7 +96,7 @@ func notNodeDevice(dev view.Device, env *Env) string {
 	if !ok {
 		return "the path is allowed, but the node has no device at " + dev.Path + " to compare it with"
 	}
-	if typ != kernelType(dev.Type) || major != dev.Major || minor != dev.Minor {
+	if typ != dev.KernelType() || major != dev.Major || minor != dev.Minor {
 		return fmt.Sprintf("the path is allowed, but the node's %s is %s %d:%d: an allowed path admits only the node's own device there", dev.Path, typ, major, minor)
 	}
 	return ""
@@ -138,13 +138,4 @@ func anyMatch(globs []policy.Glob, s string) bool {
 		}
 	}
 	return false
-}
-
-// kernelType is a spec's device type as the kernel names it: "u" (an
-// unbuffered character device) is a "c".
-func kernelType(specType string) string {
-	if specType == "u" {
-		return "c"
-	}
-	return specType
 }

@@ -74,7 +74,7 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 	}
 	if lnx.Resources != nil {
 		for _, r := range lnx.Resources.Devices {
-			c.DeviceRules = append(c.DeviceRules, deviceRuleFromSpec(r))
+			c.DeviceRules = append(c.DeviceRules, DeviceRuleFromSpec(r))
 		}
 	}
 	c.Seccomp = Seccomp{State: SeccompCustom, Profile: lnx.Seccomp}
@@ -85,7 +85,9 @@ func FromSpec(id string, spec *specs.Spec, src SpecSource) *Container {
 	return c
 }
 
-func deviceRuleFromSpec(r specs.LinuxDeviceCgroup) DeviceRule {
+// DeviceRuleFromSpec reads a device cgroup rule as runc does: no type
+// is "a", no major or minor is any (-1), no access is rwm.
+func DeviceRuleFromSpec(r specs.LinuxDeviceCgroup) DeviceRule {
 	out := DeviceRule{Allow: r.Allow, Type: r.Type, Major: -1, Minor: -1, Access: r.Access}
 	if out.Type == "" {
 		out.Type = "a"

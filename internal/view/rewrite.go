@@ -124,6 +124,7 @@ func (c *Container) Apply(r Rewrite) {
 		}
 	case RemoveDevice:
 		c.Devices = deleteWhere(c.Devices, func(d Device) bool { return d.Path == r.Device.Path })
+		c.DeviceRules = deleteWhere(c.DeviceRules, func(rule DeviceRule) bool { return rule.AllowsExactly(r.Device) })
 	case SetSeccomp:
 		c.Seccomp = Seccomp{State: SeccompCustom, Profile: r.Seccomp}
 	case SetUserNamespace:

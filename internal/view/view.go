@@ -168,6 +168,22 @@ type DeviceRule struct {
 	Access string
 }
 
+// KernelType is the device's type as the kernel and the device cgroup
+// name it: "u" (an unbuffered character device) is a "c".
+func (d Device) KernelType() string {
+	if d.Type == "u" {
+		return "c"
+	}
+	return d.Type
+}
+
+// AllowsExactly: the rule allows this one device number and no other
+// (the rule the runtime writes beside each device node).
+func (r DeviceRule) AllowsExactly(d Device) bool {
+	return r.Allow && r.Type != "a" && r.Major >= 0 && r.Minor >= 0 &&
+		r.Type == d.KernelType() && r.Major == d.Major && r.Minor == d.Minor
+}
+
 // SeccompState says how the container's system calls are filtered.
 type SeccompState int
 
