@@ -472,8 +472,9 @@ func (e *env) crictl(args ...string) (string, error) {
 }
 
 // poll waits for ok, failing the test with the logs' tails after limit or
-// as soon as containerd has exited.
-func (e *env) poll(what string, limit time.Duration, ok func() bool) {
+// as soon as containerd has exited; a detail says, on failure, what the
+// wait saw last.
+func (e *env) poll(what string, limit time.Duration, ok func() bool, detail ...func() string) {
 	e.t.Helper()
 	var dead bool
 	if pollUntil(limit, func() bool { dead = e.ctrd != nil && e.ctrd.Exited(); return dead || ok() }) && !dead {
@@ -482,6 +483,9 @@ func (e *env) poll(what string, limit time.Duration, ok func() bool) {
 	reason := "timed out after " + limit.String()
 	if dead {
 		reason = fmt.Sprintf("containerd exited (%v)", e.ctrd.Err)
+	}
+	for _, d := range detail {
+		reason += "; " + d()
 	}
 	e.t.Fatalf("%s waiting for %s; containerd log tail:\n%s\nnri-guard log tail:\n%s",
 		reason, what, tail(e.path("containerd.log"), 15), tail(e.path("nri-guard.log"), 10))

@@ -4,8 +4,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // pod is one CRI pod sandbox created with crictl.
@@ -74,6 +77,26 @@ func (p *pod) remove() {
 	if p.id != "" {
 		p.e.crictl("rmp", "-f", p.id)
 	}
+}
+
+// removeFully removes the pod, again while containerd still lists it
+// (a removal can fail half-way), and fails the test if containerd never
+// lets go of it.
+func (p *pod) removeFully() {
+	if p.id == "" {
+		return
+	}
+	var last error
+	p.e.poll("containerd to remove pod "+p.name, 60*time.Second, func() bool {
+		if _, err := p.e.crictl("inspectp", p.id); err != nil && strings.Contains(err.Error(), "not found") {
+			return true
+		}
+		_, last = p.e.crictl("rmp", "-f", p.id)
+		if last != nil {
+			p.e.t.Logf("removing pod %s: %v", p.name, last)
+		}
+		return false
+	}, func() string { return fmt.Sprintf("the last removal said: %v", last) })
 }
 
 var (
