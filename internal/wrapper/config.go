@@ -46,6 +46,9 @@ type Config struct {
 	// Handlers maps every other runtime handler the wrapper stands in for
 	// to that handler's real binary (handlers.go).
 	Handlers Handlers `yaml:"handlers"`
+	// AllowRestore lets `runc restore` start containers from CRIU
+	// checkpoints (restore.go); off, every restore is refused.
+	AllowRestore bool `yaml:"allowRestore"`
 	// Handler is the runtime handler this run serves, learnt from the
 	// name containerd started the wrapper under; never read from the file.
 	Handler string `yaml:"-"`

@@ -56,7 +56,10 @@ func Main(args []string, stderr io.Writer) int {
 	var msg string
 	switch inv.verb {
 	case "create", "run", "restore": // restore starts a container from a bundle too
-		if msg = guardCreate(cfg, inv); msg == "" {
+		if msg = refuseRestore(cfg, path, inv); msg == "" {
+			msg = guardCreate(cfg, inv)
+		}
+		if msg == "" {
 			markJudged(cfg, inv)
 		}
 	case "exec":

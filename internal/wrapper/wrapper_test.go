@@ -254,7 +254,7 @@ func TestBrokenPolicyFallsBackToTheLastGood(t *testing.T) {
 func TestEveryVerbThatStartsABundleIsGuarded(t *testing.T) {
 	f := newFixture(t)
 	cfgPath := filepath.Join(f.dir, "runtime.yaml")
-	os.WriteFile(cfgPath, []byte("runc: /bin/true\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\n"), 0o644)
+	os.WriteFile(cfgPath, []byte("runc: /bin/true\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\nallowRestore: true\n"), 0o644)
 	t.Setenv(ConfigEnv, cfgPath)
 	for _, verb := range []string{"create", "run", "restore"} {
 		f.writeSpec(t, appSpec("default", "CAP_SYS_ADMIN"))
@@ -262,6 +262,37 @@ func TestEveryVerbThatStartsABundleIsGuarded(t *testing.T) {
 		if code := Main([]string{"--log", f.logFile, verb, "--bundle", f.bundle, "c-" + verb}, &stderr); code != 1 || !strings.Contains(stderr.String(), "CAP_SYS_ADMIN") {
 			t.Errorf("runc %s with an added CAP_SYS_ADMIN: exit %d, %q", verb, code, stderr.String())
 		}
+	}
+}
+
+// A restore is refused unless the node allows restores, whatever its
+// spec: CRIU restores the checkpoint's credentials, not the spec's.
+func TestRestoreIsRefusedUnlessAllowed(t *testing.T) {
+	f := newFixture(t)
+	cfgPath := filepath.Join(f.dir, "runtime.yaml")
+	// No real runc: were the restore let through, Main could not exec
+	// one and would say so instead.
+	base := "runc: " + filepath.Join(f.dir, "no-runc") + "\npolicy: " + f.cfg.Policy + "\nrecordKey: " + f.cfg.RecordKey + "\ndecisionLog: " + f.cfg.DecisionLog + "\n"
+	t.Setenv(ConfigEnv, cfgPath)
+	os.WriteFile(cfgPath, []byte(base), 0o644)
+	f.writeSpec(t, appSpec("default"))
+	var stderr strings.Builder
+	code := Main([]string{"--log", f.logFile, "restore", "--bundle", f.bundle, "c-restore"}, &stderr)
+	for _, want := range []string{"runc restore of container c-restore", "CRIU", "allowRestore: true", cfgPath} {
+		if code != 1 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("restore of a benign spec on a node that does not allow restores: exit %d, %q lacks %q", code, stderr.String(), want)
+		}
+	}
+	// Allowed, the restore goes on to be judged as a create
+	// (TestEveryVerbThatStartsABundleIsGuarded); Main would exec runc
+	// here, so the refusal step is asked alone.
+	os.WriteFile(cfgPath, []byte(base+"allowRestore: true\n"), 0o644)
+	cfg, _, err := loadConfig()
+	if err != nil || !cfg.AllowRestore {
+		t.Fatalf("allowRestore: true not read: %v %+v", err, cfg)
+	}
+	if msg := refuseRestore(cfg, cfgPath, parseInvocation([]string{"restore", "c-restore"})); msg != "" {
+		t.Fatalf("an allowed restore refused: %s", msg)
 	}
 }
 
