@@ -1,6 +1,7 @@
 package controls
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -25,7 +26,7 @@ func (Plugins) Meta() Meta {
 	return Meta{
 		ID: "plugins", Key: "plugins", Needs: CapValidation,
 		Reads: "the combined adjustment of all plugins; every hook in the final spec",
-		Does:  "refuses what another NRI plugin changes in a field nri-guard has no rule for (env, args, rlimits, CDI devices, network devices, namespaces, resources, annotations, cgroups path, scheduling, ...) unless `allow` trusts that plugin for that kind; no plugin may change the identity annotations (`io.kubernetes.cri.*`, `io.containerd.*`, `nri-guard.io/*`) or put a container in the node's mount or user namespace; every OCI hook in the final spec must be listed in `hookPaths`, whoever put it there (checked in validation and by the wrapper, which sees CDI's hooks too)",
+		Does:  "refuses what another NRI plugin changes in a field nri-guard has no rule for (env, args, rlimits, CDI devices, network devices, namespaces, resources, annotations, cgroups path, scheduling, ...) unless `allow` trusts that plugin for that kind; no plugin may change the identity annotations (`io.kubernetes.cri.*`, `io.containerd.*`, `nri-guard.io/*`) or put a container in the node's mount or user namespace; every OCI hook in the final spec must be listed in `hookPaths` by its absolute, clean path (runc runs a relative one from the bundle or the container's root), whoever put it there (checked in validation and by the wrapper, which sees CDI's hooks too)",
 	}
 }
 
@@ -61,6 +62,22 @@ func hookFindings(h view.Hook, p *policy.Plugins, env *Env) []Finding {
 			Verdict: Refuse,
 			Fix:     trustFix(by, "hooks"),
 		})
+	}
+	if h.Path != path.Clean(h.Path) || !path.IsAbs(h.Path) {
+		// runc runs the path as it is: a relative one from the bundle
+		// (createRuntime, prestart) or from the container's root
+		// filesystem (createContainer), where ".." can walk through the
+		// image's own symlinks. Only the listed file may run.
+		out = append(out, Finding{
+			Control: "plugins", Field: field, Value: h.Path,
+			Problem: "OCI hook path is not absolute and clean: runc would run it relative to the bundle or the container's root filesystem, not the listed file on the node",
+			By:      strings.Join(otherPlugins(h.AddedBy, env), ","),
+			Rule:    "plugins.hookPaths", Source: p.HookPaths.Source,
+			Verdict: Refuse,
+			Fix:     "no setting allows it: give the hook its absolute path, without . or .. parts",
+			Final:   "a hook must name its file on the node by an absolute, clean path",
+		})
+		return out
 	}
 	if !slices.Contains(p.HookPaths.Value, policy.HostPath(policy.CleanHostPath(h.Path))) {
 		out = append(out, Finding{

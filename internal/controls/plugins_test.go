@@ -21,7 +21,15 @@ func TestPluginHooks(t *testing.T) {
 		{name: "a spec hook the policy does not list refused (CDI, base spec)", c: withHooks(view.Hook{Stage: "prestart", Path: "/usr/bin/nvidia-hook"}),
 			want: []string{"plugins: hooks.prestart = /usr/bin/nvidia-hook: OCI hook not listed by the policy would run as root on the node, by rule plugins.hookPaths (built-in default); if the node needs this hook (with whatever arguments its adder chose), add /usr/bin/nvidia-hook to plugins.hookPaths"}},
 		{name: "a listed spec hook passes", policy: "plugins:\n  " + gpu, c: withHooks(view.Hook{Stage: "createRuntime", Path: "/usr/bin/gpu-hook"})},
-		{name: "a listed path spelled with dots passes", policy: "plugins:\n  " + gpu, c: withHooks(view.Hook{Stage: "createRuntime", Path: "/usr/bin/../bin/gpu-hook"})},
+		// runc runs a hook's path as it is, from the bundle or the
+		// container's root filesystem: only the listed file, spelled as
+		// listed, may run.
+		{name: "a listed path spelled with dots refused", policy: "plugins:\n  " + gpu, c: withHooks(view.Hook{Stage: "createRuntime", Path: "/usr/bin/../bin/gpu-hook"}),
+			want: []string{"plugins: hooks.createRuntime = /usr/bin/../bin/gpu-hook: OCI hook path is not absolute and clean"}},
+		{name: "a relative path to a listed file refused (createContainer runs in the image's root)", policy: "plugins:\n  " + gpu, c: withHooks(view.Hook{Stage: "createContainer", Path: "usr/bin/gpu-hook"}),
+			want: []string{"hooks.createContainer = usr/bin/gpu-hook: OCI hook path is not absolute and clean"}},
+		{name: "a path through the image's symlinks refused", policy: "plugins:\n  " + gpu, c: withHooks(view.Hook{Stage: "prestart", Path: "rootfs/l/../../usr/bin/gpu-hook"}),
+			want: []string{"OCI hook path is not absolute and clean"}},
 		{name: "hook from another plugin refused twice: untrusted and unlisted", c: withHooks(view.Hook{Stage: "createRuntime", Path: "/tmp/x", AddedBy: "20-evil"}),
 			want: []string{
 				"plugins: hooks.createRuntime = /tmp/x: OCI hook added by another plugin would run as root on the node (set by NRI plugin 20-evil), by rule plugins.allow (built-in default); to trust the plugin for it, add {plugin: 20-evil, fields: [hooks]} to plugins.allow",
