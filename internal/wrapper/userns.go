@@ -215,7 +215,7 @@ func releaseOnDelete(cfg Config, inv invocation, run func() int) (int, bool) {
 }
 
 func runcRoot(inv invocation) string {
-	if root := inv.global("--root"); root != "" {
+	if root := inv.global("root"); root != "" {
 		return root
 	}
 	return "/run/runc"

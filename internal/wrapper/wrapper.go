@@ -54,6 +54,11 @@ func Main(args []string, stderr io.Writer) int {
 		return passThrough(cfg.Runc, args, inv, stderr)
 	}
 	var msg string
+	if judges(inv.verb) {
+		if why := inv.doubt(); why != "" {
+			return refuse(inv, stderr, "nri-guard-runc: refused: runc "+inv.verb+": "+why+": the wrapper judges only command lines runc cannot read otherwise")
+		}
+	}
 	switch inv.verb {
 	case "create", "run", "restore": // restore starts a container from a bundle too
 		if msg = refuseRestore(cfg, path, inv); msg == "" {
@@ -130,7 +135,7 @@ func sameFile(a, b string) (bool, error) {
 // guardCreate judges and rewrites the bundle's spec; it returns the
 // refusal text, or "" to go on.
 func guardCreate(cfg Config, inv invocation) string {
-	bundle := inv.local("--bundle", "-b")
+	bundle := inv.local("bundle", "b")
 	if bundle == "" {
 		bundle = "."
 	}
@@ -312,7 +317,7 @@ func logDecision(cfg Config, d *engine.Decision, files []string, why string) {
 func refuse(inv invocation, stderr io.Writer, msg string) int {
 	msg = oneLine(msg)
 	fmt.Fprintln(stderr, msg)
-	if logPath := inv.global("--log"); logPath != "" {
+	if logPath := inv.global("log"); logPath != "" {
 		if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 			line, _ := json.Marshal(map[string]string{"level": "error", "msg": msg, "time": time.Now().UTC().Format(time.RFC3339Nano)})
 			f.Write(append(line, '\n'))

@@ -16,15 +16,48 @@ import (
 func TestParseInvocation(t *testing.T) {
 	// The shape containerd's shim uses (go-runc).
 	inv := parseInvocation(strings.Fields("--root /run/containerd/runc/k8s.io --log /b/log.json --log-format json --systemd-cgroup create --bundle /b --pid-file /b/init.pid --console-socket /tmp/s abc123"))
-	if inv.verb != "create" || inv.local("--bundle", "-b") != "/b" || inv.global("--log") != "/b/log.json" || inv.global("--root") != "/run/containerd/runc/k8s.io" || inv.containerID() != "abc123" {
-		t.Fatalf("%+v", inv)
+	if inv.verb != "create" || inv.local("bundle", "b") != "/b" || inv.global("log") != "/b/log.json" || inv.global("root") != "/run/containerd/runc/k8s.io" || inv.containerID() != "abc123" || inv.doubt() != "" {
+		t.Fatalf("%+v (doubt %q)", inv, inv.doubt())
 	}
 	inv = parseInvocation(strings.Fields("--log=/l exec --process /p.json -d abc"))
-	if inv.verb != "exec" || inv.local("--process", "-p") != "/p.json" || inv.global("--log") != "/l" || inv.containerID() != "abc" {
+	if inv.verb != "exec" || inv.local("process", "p") != "/p.json" || inv.global("log") != "/l" || inv.containerID() != "abc" || inv.doubt() != "" {
 		t.Fatalf("%+v", inv)
 	}
 	if inv := parseInvocation([]string{"--version"}); inv.verb != "" || inv.containerID() != "" {
 		t.Fatalf("%+v", inv)
+	}
+	// Go's flag package, which runc's CLI reads flags with, takes -root
+	// as --root and keeps a flag's last value.
+	inv = parseInvocation(strings.Fields("-root /r -log=/l create -bundle /x abc"))
+	if inv.verb != "create" || inv.global("root") != "/r" || inv.global("log") != "/l" || inv.local("bundle", "b") != "/x" || inv.doubt() != "" {
+		t.Fatalf("single-dash flags: %+v", inv)
+	}
+}
+
+// A command line runc could read otherwise than the wrapper is refused
+// before anything is judged.
+func TestDoubtfulCommandLines(t *testing.T) {
+	for _, line := range []string{
+		"--root /r --root /s create --bundle /b abc", // which root holds the state
+		"create --bundle /a -b /b abc",               // runc uses the last bundle
+		"--no-such-flag create --bundle /b abc",      // a global runc may read with a value
+	} {
+		if inv := parseInvocation(strings.Fields(line)); inv.doubt() == "" {
+			t.Errorf("%s: not doubted", line)
+		}
+	}
+	if why := parseInvocation(strings.Fields("--root /r -systemd-cgroup=true create -b /b abc")).doubt(); why != "" {
+		t.Errorf("a known bool flag given a value doubted: %s", why)
+	}
+	// Main refuses it before judging or running anything.
+	f := newFixture(t)
+	cfgPath := filepath.Join(f.dir, "runtime.yaml")
+	os.WriteFile(cfgPath, []byte("runc: "+filepath.Join(f.dir, "no-runc")+"\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\n"), 0o644)
+	t.Setenv(ConfigEnv, cfgPath)
+	f.writeSpec(t, appSpec("default"))
+	var stderr strings.Builder
+	if code := Main([]string{"--log", f.logFile, "create", "--bundle", f.dir, "-b", f.bundle, "c1"}, &stderr); code != 1 || !strings.Contains(stderr.String(), "the bundle is given more than once") {
+		t.Errorf("two bundles: exit %d, %q", code, stderr.String())
 	}
 }
 
