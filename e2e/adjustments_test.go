@@ -35,6 +35,7 @@ func TestHostileAdjustments(t *testing.T) {
 			t.Run("trusted-env", h.trustedEnv)
 			t.Run("net-device", h.netDevice)
 			t.Run("cdi-hook", h.cdiHook)
+			t.Run("cdi-relative-hook", h.cdiRelativeHook)
 			t.Run("identity", h.identity)
 		})
 	}
@@ -166,6 +167,30 @@ func (h *hostileRun) cdiHook(t *testing.T) {
 			wantRefused(t, err, "plugins: hooks.createRuntime = /bin/sh: OCI hook not listed by the policy would run as root on the node, by rule plugins.hookPaths")
 		}
 	}
+}
+
+// cdiRelativeHook: a plugin trusted for CDI devices, on a node that lists
+// /bin/sh as a hook, adds a device whose createContainer hook is the
+// relative path bin/sh. runc runs that hook with the container's root
+// filesystem as its working directory, so the file is the image's, run as
+// root before the container's capabilities are dropped. The wrapper
+// refuses the unclean path; the canary never appears.
+func (h *hostileRun) cdiRelativeHook(t *testing.T) {
+	canary := h.e.path("cdi-relative-canary")
+	spec := fmt.Sprintf(`{"cdiVersion": "0.6.0", "kind": "e2e.nri-guard.io/relhook", "devices": [{"name": "canary",
+  "containerEdits": {"env": ["E2E_CDI=1"], "hooks": [{"hookName": "createContainer", "path": "bin/sh", "args": ["sh", "-c", "echo ran-from-the-image > %s"]}]}}]}`, canary)
+	if out, err := h.e.inNamespace("sh", "-c", "mkdir -p /etc/cdi && cat > /etc/cdi/nri-guard-e2e-relhook.json <<'EOF'\n"+spec+"\nEOF").CombinedOutput(); err != nil {
+		t.Fatalf("CDI spec: %v\n%s", err, out)
+	}
+	p := h.pod("hooktrust", "adj-relhook", map[string]any{"CDI_devices": []any{map[string]any{"name": "e2e.nri-guard.io/relhook=canary"}}})
+	id, err := p.create(map[string]any{})
+	if err == nil {
+		_, err = h.e.crictl("start", id)
+	}
+	if _, serr := os.Stat(canary); serr == nil {
+		t.Fatalf("the relative hook ran: %s", readFile(canary))
+	}
+	wantRefused(t, err, "plugins: hooks.createContainer = bin/sh: OCI hook path is not absolute and clean")
 }
 
 // identity: the plugin relabels an app container the "sandbox" of a pod
