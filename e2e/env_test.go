@@ -82,19 +82,36 @@ func newEnv(t testing.TB, v, mode string) *env {
 }
 
 // eachVersion runs body once per containerd version of the run, each in
-// a fresh environment with the guard attached as an external plugin; tag
-// is the version without dots, for pod names.
+// a fresh environment with the guard attached as an external plugin, the
+// versions side by side (go test -parallel bounds how many at once): an
+// environment shares nothing with another (its own root, mount
+// namespace, bridge, cgroup parent and containerd). tag is the version
+// without dots, for pod names.
 func eachVersion(t *testing.T, body func(t *testing.T, e *env, tag string)) {
 	eachVersionOf(t, versions, body)
 }
 
 // eachVersionOf is eachVersion over some of the versions (once each).
 func eachVersionOf(t *testing.T, of []string, body func(t *testing.T, e *env, tag string)) {
+	runVersions(t, of, true, body)
+}
+
+// eachVersionInTurn is eachVersion one version after another, for a test
+// that keeps a core busy on its own (a racer in a tight loop) and would
+// starve its neighbours.
+func eachVersionInTurn(t *testing.T, body func(t *testing.T, e *env, tag string)) {
+	runVersions(t, versions, false, body)
+}
+
+func runVersions(t *testing.T, of []string, parallel bool, body func(t *testing.T, e *env, tag string)) {
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
 	for _, v := range slices.Compact(of) {
 		t.Run(v, func(t *testing.T) {
+			if parallel {
+				t.Parallel()
+			}
 			defer count(t)
 			body(t, newEnv(t, v, "external"), strings.ReplaceAll(v, ".", ""))
 		})

@@ -29,7 +29,7 @@ const swapVictims = 200
 // planted there. With pinning, each victim gets the very directory that
 // was judged, or is refused (it was the symlink, so / was judged).
 func TestSwappedMountSource(t *testing.T) {
-	eachVersion(t, func(t *testing.T, e *env, tag string) {
+	eachVersionInTurn(t, func(t *testing.T, e *env, tag string) {
 		// The canary is in the node's /run as the environment's mount
 		// namespace (where runc follows the symlink) has it.
 		canary := "/run/nrig-canary-" + e.token
