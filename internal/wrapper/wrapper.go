@@ -46,7 +46,7 @@ func Main(args []string, stderr io.Writer) int {
 	cfg, path, err := loadConfig()
 	if err != nil {
 		if judges(inv.verb) {
-			return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot read its configuration %s (%v), so it cannot find runc or the policy; refusing %s", path, err, inv.verb))
+			return refuseCounted(cfg, inv, stderr, fmt.Sprintf("nri-guard-runc: cannot read its configuration %s (%v), so it cannot find runc or the policy; refusing %s", path, err, inv.verb))
 		}
 		// kill, delete, state, ... of containers judged when they were
 		// created: a node whose configuration broke (or was uninstalled
@@ -56,7 +56,7 @@ func Main(args []string, stderr io.Writer) int {
 	var msg string
 	if judges(inv.verb) {
 		if why := inv.doubt(); why != "" {
-			return refuse(inv, stderr, "nri-guard-runc: refused: runc "+inv.verb+": "+why+": the wrapper judges only command lines runc cannot read otherwise")
+			return refuseCounted(cfg, inv, stderr, "nri-guard-runc: refused: runc "+inv.verb+": "+why+": the wrapper judges only command lines runc cannot read otherwise")
 		}
 	}
 	switch inv.verb {
@@ -76,10 +76,10 @@ func Main(args []string, stderr io.Writer) int {
 		}
 	}
 	if msg != "" {
-		return refuse(inv, stderr, msg)
+		return refuseCounted(cfg, inv, stderr, msg)
 	}
 	err = syscall.Exec(cfg.Runc, append([]string{cfg.Runc}, args...), os.Environ())
-	return refuse(inv, stderr, fmt.Sprintf("nri-guard-runc: cannot run the real runc %s: %v", cfg.Runc, err))
+	return refuseCounted(cfg, inv, stderr, fmt.Sprintf("nri-guard-runc: cannot run the real runc %s: %v", cfg.Runc, err))
 }
 
 // judges reports whether the verb starts a process the wrapper must
@@ -172,20 +172,41 @@ func guardCreate(cfg Config, inv invocation) string {
 		d.Action = engine.Refuse
 		why = strings.TrimPrefix(why+"; refused after the decision: "+msg, "; ")
 	}
-	logDecision(cfg, &d, pol.Files, why)
-	countDecision(cfg, &d, why)
+	logDecision(cfg, inv, &d, pol.Files, why)
+	countDecision(cfg, inv, &d, why)
 	return msg
 }
 
-// countDecision tallies the decision for the plugin's metrics; a count
-// that cannot be written is lost, never the container.
-func countDecision(cfg Config, d *engine.Decision, why string) {
+// countDecision tallies the decision for the plugin's metrics.
+func countDecision(cfg Config, inv invocation, d *engine.Decision, why string) {
+	count(cfg, inv, "create-"+string(d.Action))
+	if strings.HasPrefix(why, strictTreatment) {
+		count(cfg, inv, "strict")
+	}
+}
+
+// refuseCounted refuses and tallies the refusal by the verb refused
+// (every refusal: before, at or after the decision), so the metrics
+// show refusals the decision log cannot (a configuration or command line
+// the wrapper will not read, an exec, a restore).
+func refuseCounted(cfg Config, inv invocation, stderr io.Writer, msg string) int {
+	verb := inv.verb
+	if !judges(verb) {
+		verb = "other" // the event names stay a fixed few
+	}
+	count(cfg, inv, "refused-"+verb)
+	return refuse(inv, stderr, msg)
+}
+
+// count adds one to a tally for the plugin's metrics. A count that cannot
+// be written never fails the container, and is not lost in silence: it
+// is said in runc's log.
+func count(cfg Config, inv invocation, event string) {
 	if cfg.Tallies == "" {
 		return
 	}
-	tally.Add(cfg.Tallies, "create-"+string(d.Action))
-	if strings.HasPrefix(why, strictTreatment) {
-		tally.Add(cfg.Tallies, "strict")
+	if err := tally.Add(cfg.Tallies, event); err != nil {
+		logLine(inv, "warning", "nri-guard-runc: cannot count "+event+" for the metrics: "+err.Error())
 	}
 }
 
@@ -304,10 +325,10 @@ func writeSpec(path string, spec *specs.Spec, mode os.FileMode) error {
 // logDecision writes the decision log's line. A line that cannot be
 // written is counted in the tallies (the plugin's metrics report it): the
 // refusal or the exec goes on, the log is not the guard.
-func logDecision(cfg Config, d *engine.Decision, files []string, why string) {
+func logDecision(cfg Config, inv invocation, d *engine.Decision, files []string, why string) {
 	out := &decisionlog.File{Path: cfg.DecisionLog, MaxBytes: cfg.DecisionLogMaxBytes, Keep: cfg.DecisionLogKeep}
-	if err := decisionlog.New(out).Write("runtime", d, files, why); err != nil && cfg.Tallies != "" {
-		tally.Add(cfg.Tallies, "log-dropped")
+	if err := decisionlog.New(out).Write("runtime", d, files, why); err != nil {
+		count(cfg, inv, "log-dropped")
 	}
 }
 
@@ -317,14 +338,21 @@ func logDecision(cfg Config, d *engine.Decision, files []string, why string) {
 func refuse(inv invocation, stderr io.Writer, msg string) int {
 	msg = oneLine(msg)
 	fmt.Fprintln(stderr, msg)
-	if logPath := inv.global("log"); logPath != "" {
-		if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
-			line, _ := json.Marshal(map[string]string{"level": "error", "msg": msg, "time": time.Now().UTC().Format(time.RFC3339Nano)})
-			f.Write(append(line, '\n'))
-			f.Close()
-		}
-	}
+	logLine(inv, "error", msg)
 	return 1
+}
+
+// logLine appends a JSON line to runc's --log file, as runc logs.
+func logLine(inv invocation, level, msg string) {
+	logPath := inv.global("log")
+	if logPath == "" {
+		return
+	}
+	if f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+		line, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": time.Now().UTC().Format(time.RFC3339Nano)})
+		f.Write(append(line, '\n'))
+		f.Close()
+	}
 }
 
 // runChild runs the real runc and waits for it, for the verbs whose

@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/record"
+	"github.com/nri-guard/nri-guard/internal/tally"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -326,6 +328,37 @@ func TestRestoreIsRefusedUnlessAllowed(t *testing.T) {
 	}
 	if msg := refuseRestore(cfg, cfgPath, parseInvocation([]string{"restore", "c-restore"})); msg != "" {
 		t.Fatalf("an allowed restore refused: %s", msg)
+	}
+}
+
+// Every refusal reaches the metrics, by the verb refused, whichever step
+// refused: the decision, the command line, the restore setting.
+func TestEveryRefusalIsCounted(t *testing.T) {
+	f := newFixture(t)
+	tallies := filepath.Join(f.dir, "tallies")
+	cfgPath := filepath.Join(f.dir, "runtime.yaml")
+	os.WriteFile(cfgPath, []byte("runc: "+filepath.Join(f.dir, "no-runc")+"\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\ntallies: "+tallies+"\n"), 0o644)
+	t.Setenv(ConfigEnv, cfgPath)
+	f.writeSpec(t, appSpec("default", "CAP_SYS_ADMIN"))
+	for _, args := range [][]string{
+		{"--log", f.logFile, "create", "--bundle", f.bundle, "c1"},                 // the decision refuses
+		{"--log", f.logFile, "create", "--bundle", f.bundle, "-b", f.bundle, "c2"}, // the command line
+		{"--log", f.logFile, "restore", "--bundle", f.bundle, "c3"},                // restores are off
+		{"--log", f.logFile, "exec", "--no-such-flag", "c1"},                       // exec's flags
+	} {
+		if code := Main(args, io.Discard); code != 1 {
+			t.Fatalf("%v: exit %d, want a refusal", args, code)
+		}
+	}
+	got, err := tally.Read(tallies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"refused-create": 2, "refused-restore": 1, "refused-exec": 1, "create-refuse": 1}
+	for event, n := range want {
+		if got[event] != n {
+			t.Errorf("%s counted %d times, want %d (all: %v)", event, got[event], n, got)
+		}
 	}
 }
 
