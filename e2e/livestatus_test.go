@@ -53,8 +53,8 @@ func TestLiveStatus(t *testing.T) {
 		e.stopGuard(syscall.SIGKILL)
 		down, err := e.inNamespace(guardBin, "status").CombinedOutput()
 		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(down), "is NOT running") {
-			t.Fatalf("status with the plugin killed: %v\n%s", err, down)
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(down), "is NOT running") || strings.Count(strings.TrimSpace(string(down)), "\n") != 0 {
+			t.Fatalf("status with the plugin killed: want exit 2 and one line saying it is NOT running: %v\n%s", err, down)
 		}
 		t.Logf("with the plugin killed:\n%s", down)
 	})

@@ -62,13 +62,16 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			return report.finish(stdout, *asJSON, statusDown)
 		}
 	}
-	fmt.Fprintf(out, "from the %s\n", report.Source)
 	code := statusHealthy
-	if !reportProcess(out, report.Policy, report.Live != nil) {
+	var process strings.Builder
+	if !reportProcess(&process, report.Policy, report.Live != nil) {
+		// Down is one line: what is wrong, then where that was read.
+		fmt.Fprintf(out, "%s (from the %s)\n", strings.TrimSuffix(process.String(), "\n"), report.Source)
 		report.Problems = append(report.Problems, "the plugin process is not running")
 		report.Health = "down"
 		return report.finish(stdout, *asJSON, statusDown)
 	}
+	fmt.Fprintf(out, "from the %s\n%s", report.Source, process.String())
 	for _, check := range []func() (bool, string){
 		func() (bool, string) { return reportLive(out, report.Live), "not connected to the runtime" },
 		func() (bool, string) {
@@ -125,7 +128,13 @@ func reportProcess(w io.Writer, s reload.Status, answered bool) bool {
 		// Signal 0 checks that the process exists without touching it.
 		err := syscall.Kill(s.PID, 0)
 		running = err == nil || errors.Is(err, syscall.EPERM)
-		if start, serr := runcstate.ProcessStart(s.PID); running && s.PIDStart != 0 && (serr != nil || start != s.PIDStart) {
+		if running && s.PIDStart == 0 {
+			// A pid alone may be any process's by now: trusted only with
+			// the start time the plugin recorded beside it.
+			fmt.Fprintf(w, "nri-guard (pid %d) cannot be confirmed running: the status file records no start time for the pid; it last ran with %s\n", s.PID, runtime)
+			return false
+		}
+		if start, serr := runcstate.ProcessStart(s.PID); running && (serr != nil || start != s.PIDStart) {
 			running = false // another process has the pid now
 		}
 	}
