@@ -78,7 +78,7 @@ func runExternal(args []string, stderr io.Writer) int {
 	defer stop()
 	var m *metrics.Metrics
 	if *metricsAddr != "" {
-		m = metrics.New(layout.Node().Tallies)
+		m = metrics.New(layout.Node().Tallies, layout.Node().UserNamespacePool)
 		if err := serveMetrics(ctx, m, *metricsAddr); err != nil {
 			fmt.Fprintln(stderr, "nri-guard:", err)
 			return exitFail
@@ -214,7 +214,7 @@ func runPreRegistered(stderr io.Writer) int {
 	var status *reload.StatusFile
 	// The conf file, which says whether to serve them, arrives only at
 	// Configure; counting costs nothing until then.
-	m := metrics.New(layout.Node().Tallies)
+	m := metrics.New(layout.Node().Tallies, layout.Node().UserNamespacePool)
 	p = nriplugin.New(nriplugin.Options{
 		Index:     os.Getenv(api.PluginIdxEnvVar),
 		RecordKey: keyBuf,

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/idpool"
 	"github.com/nri-guard/nri-guard/internal/tally"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -46,7 +47,7 @@ var decisionBuckets = prometheus.ExponentialBuckets(1e-6, 2, 20)
 
 // New builds the metrics; tallies is the runtime wrapper's tally
 // directory ("" for none).
-func New(tallies string) *Metrics {
+func New(tallies, poolState string) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nri_guard_decisions_total",
@@ -70,6 +71,9 @@ func New(tallies string) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if tallies != "" {
 		m.registry.MustRegister(wrapperCollector{dir: tallies})
+	}
+	if poolState != "" {
+		m.registry.MustRegister(poolCollector{state: poolState})
 	}
 	return m
 }
@@ -192,4 +196,24 @@ func (w wrapperCollector) Collect(ch chan<- prometheus.Metric) {
 	for event, n := range counts {
 		ch <- prometheus.MustNewConstMetric(wrapperEvents, prometheus.CounterValue, float64(n), event)
 	}
+}
+
+// poolCollector serves the user namespace pool's use at each scrape, read
+// from the pool's file (the wrapper gives the ranges out; the plugin only
+// reads).
+type poolCollector struct{ state string }
+
+var poolInUse = prometheus.NewDesc("nri_guard_userns_ranges_in_use",
+	"Host id ranges of the user namespace pool held now: one per pod the runtime wrapper gave a user namespace.",
+	nil, nil)
+
+func (poolCollector) Describe(ch chan<- *prometheus.Desc) { ch <- poolInUse }
+
+func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
+	entries, err := idpool.ReadEntries(p.state)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(poolInUse, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(poolInUse, prometheus.GaugeValue, float64(len(entries)))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nri-guard/nri-guard/internal/controls"
 	"github.com/nri-guard/nri-guard/internal/engine"
+	"github.com/nri-guard/nri-guard/internal/idpool"
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/tally"
 	"github.com/nri-guard/nri-guard/internal/view"
@@ -36,7 +37,19 @@ func TestFamiliesAndBoundedLabels(t *testing.T) {
 	tally.Add(tallies, "create-refuse")
 	tally.Add(tallies, "strict")
 	tally.Add(tallies, "strict")
-	m := New(tallies)
+	pool := idpool.DefaultConfig()
+	pool.State = filepath.Join(t.TempDir(), "pool.json")
+	p, err := idpool.Open(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, owner := range []string{"sandbox-a", "sandbox-b"} {
+		if _, err := p.Allocate(owner, owner, "", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	m := New(tallies, pool.State)
 	c := &view.Container{ID: "0123456789abcdef", Name: "app", Pod: view.Pod{Namespace: "shop", Name: "web-7f9", UID: "uid-secret"}, Image: "docker.io/library/nginx:1"}
 	refused := engine.Decision{Container: c, Action: engine.Refuse, Findings: []controls.Finding{{Control: "host-mounts", Mode: policy.Enforce}, {Control: "seccomp", Mode: policy.Audit}}}
 	m.Decided("create", &refused, 7*time.Microsecond)
@@ -59,6 +72,7 @@ func TestFamiliesAndBoundedLabels(t *testing.T) {
 		`nri_guard_runtime_reconnects_total 1`,
 		`nri_guard_wrapper_events_total{event="strict"} 2`,
 		`nri_guard_wrapper_events_total{event="create-refuse"} 1`,
+		`nri_guard_userns_ranges_in_use 2`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s", want)
@@ -99,7 +113,7 @@ func TestListenOnlyLoopbackOrUnix(t *testing.T) {
 			t.Errorf("%s: %v", good, err)
 			continue
 		}
-		m := New("")
+		m := New("", "")
 		go m.Serve(l)
 		l.Close()
 	}
