@@ -23,6 +23,7 @@ func TestHostileAdjustments(t *testing.T) {
 	pol := policyRef{File: filepath.Join(repoRoot, "e2e", "policies", "adjustments.yaml")}
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnvWith(t, v, "external", pol)
 			h := &hostileRun{e: e, t: t, rules: e.startHostile(), tag: strings.ReplaceAll(v, ".", ""), validation: hasValidator(v)}

@@ -54,6 +54,7 @@ func (e *env) setHostileRules(file string, rules ...hostileRule) {
 func TestHostileHarness(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnv(t, v, "none")
 			rules := e.startHostile()

@@ -19,6 +19,7 @@ import (
 func TestNRIView(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnv(t, v, "none")
 			dump := e.startDump()

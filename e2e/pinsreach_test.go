@@ -25,6 +25,7 @@ func TestPinsDirectoryIsNoWayIn(t *testing.T) {
 	for _, v := range versions {
 		for pname, pol := range policies {
 			t.Run(v+"/"+pname, func(t *testing.T) {
+				t.Parallel() // environments share nothing (eachVersion)
 				defer count(t)
 				e := newEnvWith(t, v, "external", pol)
 				tag := strings.ReplaceAll(v, ".", "")

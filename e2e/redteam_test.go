@@ -36,6 +36,7 @@ func TestRedTeamNodeDaemonSockets(t *testing.T) {
 	dirs := []string{"/run/systemd", "/run/dbus", "/var/run/dbus", "/run/user/0", "/var/lib/nri-guard"}
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnvWith(t, v, "external", installedPolicy)
 			tag := strings.ReplaceAll(v, ".", "")
@@ -92,6 +93,7 @@ func TestRedTeamDeviceCgroupRule(t *testing.T) {
 	}
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			pol := copiedPolicy(t, installedPolicy)
 			name := "devrule-" + strings.ReplaceAll(v, ".", "")

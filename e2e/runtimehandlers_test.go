@@ -50,6 +50,7 @@ func TestRuntimeHandlers(t *testing.T) {
 	crun := secondRuntime(t)
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			testRuntimeHandlers(t, newHandlersEnv(t, v, crun), strings.ReplaceAll(v, ".", ""))
 		})

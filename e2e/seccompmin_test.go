@@ -42,6 +42,7 @@ func TestLocalhostProfileMustConfine(t *testing.T) {
 
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnvWith(t, v, "external", policyRef{File: polFile})
 			tag := strings.ReplaceAll(v, ".", "")

@@ -44,6 +44,7 @@ func TestSeccompSameArgumentConditionsAreORed(t *testing.T) {
 	must(t, os.WriteFile(polFile, []byte("apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\npresets: [restricted, k3s-system]\n"), 0o644))
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnvWith(t, v, "external", policyRef{File: polFile})
 			tag := strings.ReplaceAll(v, ".", "")

@@ -21,6 +21,7 @@ func TestClaimedExceptions(t *testing.T) {
 	presets := policyRef{File: filepath.Join(repoRoot, "e2e", "policies", "presets", "policy.yaml")}
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			e := newEnvWith(t, v, "external", presets)
 			claimedExceptions(t, e, strings.ReplaceAll(v, ".", ""))
