@@ -13,15 +13,18 @@ import (
 // TestReportProposesExceptions: on a node that audits a namespace, a pod
 // that mounts the node's /run runs; `report --propose` writes the
 // narrowest exception for it; installed as a drop-in, the pod's restarted
-// container is judged under enforce by that exception and allowed (the
-// node's seccomp profile injected, nothing refused), while a pod of
-// another name in the namespace still is not selected by it.
+// container is judged by that exception and allowed (the node's seccomp
+// profile injected, nothing refused). Then the namespace goes to enforce:
+// the proposed workload still runs, while another pod of the namespace,
+// or the same pod's container with another image, asking for the same
+// mount is refused.
 func TestReportProposesExceptions(t *testing.T) {
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel() // environments share nothing (eachVersion)
 			defer count(t)
 			proposeOn(t, v)
 		})
@@ -59,14 +62,17 @@ func proposeOn(t *testing.T, v string) {
 
 	// The guard loads the drop-in at its next reload; then the pod's c1
 	// restarts (attempt 1, as kubelet does) and is judged by the proposal.
-	e.poll("the guard to load the proposal", 15*time.Second, func() bool {
-		for _, line := range strings.Split(readFile(e.path("nri-guard.log")), "\n") {
-			if strings.Contains(line, "policy reloaded") && strings.Contains(line, "90-proposed.yaml") {
-				return true
+	reloadedWith := func(file string) {
+		e.poll("the guard to load "+file, 15*time.Second, func() bool {
+			for _, line := range strings.Split(readFile(e.path("nri-guard.log")), "\n") {
+				if strings.Contains(line, "policy reloaded") && strings.Contains(line, file) {
+					return true
+				}
 			}
-		}
-		return false
-	})
+			return false
+		})
+	}
+	reloadedWith("90-proposed.yaml")
 	id, err := p.create(merge(mount, map[string]any{"metadata": map[string]any{"name": "c1", "attempt": 1}}))
 	if err != nil {
 		t.Fatalf("creation under the proposal: %s", guardText(err.Error()))
@@ -86,14 +92,38 @@ func proposeOn(t *testing.T, v string) {
 			t.Fatalf("under the proposed exception enforce still refuses: %v", f)
 		}
 	}
+	// The namespace goes to enforce: the audit exception, replaced by name
+	// in a later drop-in, audits nothing any more.
+	must(t, os.WriteFile(filepath.Join(pol.Dir, "95-audit-ends.yaml"), []byte(`apiVersion: nri-guard.io/v1alpha1
+kind: NodePolicy
+exceptions:
+  - name: audit-everything
+    match:
+      namespaces: [audit]
+    controls:
+      hostMounts: {mode: enforce}
+`), 0o644))
+	reloadedWith("95-audit-ends.yaml")
+	if _, err := p.create(merge(mount, map[string]any{"metadata": map[string]any{"name": "c1", "attempt": 2}})); err != nil {
+		t.Fatalf("the proposed workload under enforce: %s", guardText(err.Error()))
+	}
+	// Same namespace, same mount: another pod name, or the same pod with
+	// another image, is not selected by the proposal and is refused.
 	other := e.newPod("audit", "propose-other-"+tag, false)
 	defer other.remove()
-	if _, err := other.create(mount); err != nil {
-		t.Fatalf("the other audited pod: %s", guardText(err.Error()))
+	_, err = other.create(mount)
+	wantRefused(t, err, "refused audit/propose-other-"+tag+"/c1: host-mounts: mounts[/host-run].source = /run")
+	// The image: pinned where the runtime reports images to NRI (2.4+);
+	// elsewhere the proposal says it is not.
+	if !strings.Contains(text, "images: ['localhost/e2e/busybox:1']") {
+		if !strings.Contains(text, "not pinned to an image: this runtime does not report images to NRI") {
+			t.Fatal("the proposal neither pins the image nor says why not")
+		}
+		t.Logf("containerd %s reports no images to NRI: the proposal says it is not pinned to one", v)
+		return
 	}
-	// Not selected by the proposal, it is judged as before: enforce would
-	// refuse it (the audit exception logs it as "audit").
-	if rec := e.decision(other.name, "c1", "create"); rec["exception"] != "audit-everything" || rec["action"] != "audit" {
-		t.Fatalf("another pod of the namespace asking for the same mount: judged by %v as %v, want audit-everything and audit (refused under enforce)", rec["exception"], rec["action"])
-	}
+	_, err = p.create(merge(mount, map[string]any{"metadata": map[string]any{"name": "c1", "attempt": 3},
+		"image": map[string]any{"image": "docker.io/rancher/mirrored-library-busybox:e2e"}}))
+	wantRefused(t, err, "refused audit/propose-"+tag+"/c1: host-mounts: mounts[/host-run].source = /run")
 }
+
