@@ -12,9 +12,10 @@ import (
 
 // File is the decision log on disk, written by many processes at once:
 // the NRI plugin and a runtime wrapper per runc call. Each line is one
-// write(2) under a shared lock on the lock file beside it; rotation takes
-// that lock exclusively, so no writer has the file open while it is
-// renamed and no line is lost or split across two files. Every writer
+// write(2) under an exclusive lock on the lock file beside it, which
+// rotation takes too, so no writer has the file open while it is renamed,
+// no line is lost or split across two files, and a line cut short by a
+// full disk is removed without touching another's. Every writer
 // opens the file for each line: after a rotation the next line goes to
 // the new file.
 type File struct {
@@ -71,10 +72,13 @@ func droppedLine(n int64) []byte {
 		`,"message":"` + strconv.FormatInt(n, 10) + ` decision lines could not be written (disk full or unwritable)"}` + "\n")
 }
 
-// appendLocked writes data in one write under the shared lock and
-// returns the file's size after it.
+// appendLocked writes data in one write under the exclusive lock and
+// returns the file's size after it. Exclusive, not shared: a write cut
+// short (a full disk) is cut off again by size, which is exact only while
+// no other writer (the plugin, a wrapper) can append behind it. A line is
+// a few hundred bytes, so writers wait microseconds.
 func (f *File) appendLocked(data []byte) (int64, error) {
-	unlock, err := f.lock(unix.LOCK_SH)
+	unlock, err := f.lock(unix.LOCK_EX)
 	if err != nil {
 		return 0, err
 	}
