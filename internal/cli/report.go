@@ -15,6 +15,8 @@ import (
 
 // report is `nri-guard report --json`.
 type report struct {
+	// Pods groups the containers by namespace and pod, as the table does.
+	Pods       []podReport        `json:"pods"`
 	Containers []nriplugin.Judged `json:"containers"`
 	// Unjudged are running containers no guard judged (created outside
 	// CRI, or while nri-guard was absent from the node).
@@ -53,6 +55,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	for _, c := range r.Containers {
 		r.Summary[c.Enforce]++
 	}
+	r.Pods = byPod(r.Containers)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -63,22 +66,47 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// podReport is one pod's containers and the most that enforce would do
+// to any of them (refuse over rewrite over allow).
+type podReport struct {
+	Namespace  string             `json:"namespace"`
+	Pod        string             `json:"pod"`
+	Enforce    string             `json:"enforce"`
+	Containers []nriplugin.Judged `json:"containers"`
+}
+
+var enforceRank = map[string]int{"allow": 0, "rewrite": 1, "refuse": 2}
+
+// byPod groups containers, sorted by namespace and pod, by their pod.
+func byPod(containers []nriplugin.Judged) []podReport {
+	var pods []podReport
+	for _, c := range containers {
+		if n := len(pods); n == 0 || pods[n-1].Namespace != c.Namespace || pods[n-1].Pod != c.Pod {
+			pods = append(pods, podReport{Namespace: c.Namespace, Pod: c.Pod, Enforce: c.Enforce})
+		}
+		p := &pods[len(pods)-1]
+		p.Containers = append(p.Containers, c)
+		if enforceRank[c.Enforce] > enforceRank[p.Enforce] {
+			p.Enforce = c.Enforce
+		}
+	}
+	return pods
+}
+
 func printReport(w io.Writer, r *report) {
 	fmt.Fprintf(w, "%d running containers: %d allowed, %d rewritten, %d refused under enforce if created now\n",
 		len(r.Containers), r.Summary["allow"], r.Summary["rewrite"], r.Summary["refuse"])
-	lastPod := ""
-	for _, c := range r.Containers {
-		if pod := c.Namespace + "/" + c.Pod; pod != lastPod {
-			fmt.Fprintf(w, "\n%s\n", pod)
-			lastPod = pod
-		}
-		exc := ""
-		if c.Exception != "" {
-			exc = " (exception " + c.Exception + ")"
-		}
-		fmt.Fprintf(w, "  %-8s %s  %s%s\n", strings.ToUpper(c.Enforce), c.Container, c.Image, exc)
-		for _, f := range c.Findings {
-			fmt.Fprintf(w, "           %s\n", f)
+	for _, p := range r.Pods {
+		fmt.Fprintf(w, "\n%s/%s\n", p.Namespace, p.Pod)
+		for _, c := range p.Containers {
+			exc := ""
+			if c.Exception != "" {
+				exc = " (exception " + c.Exception + ")"
+			}
+			fmt.Fprintf(w, "  %-8s %s  %s%s\n", strings.ToUpper(c.Enforce), c.Container, c.Image, exc)
+			for _, f := range c.Findings {
+				fmt.Fprintf(w, "           %s\n", f)
+			}
 		}
 	}
 	if len(r.Unjudged) > 0 {
