@@ -39,6 +39,10 @@ func TestReportJudgesRunningContainers(t *testing.T) {
 				Namespace, Pod, Enforce string
 				Findings                []string
 			}
+			Pods []struct {
+				Namespace, Pod, Enforce string
+				Containers              []struct{ Container string }
+			}
 		}
 		if jerr := json.Unmarshal(out, &r); err != nil || jerr != nil {
 			t.Fatalf("report --json: %v %v\n%s", err, jerr, out)
@@ -52,6 +56,16 @@ func TestReportJudgesRunningContainers(t *testing.T) {
 		}
 		if got["audit/report-audited-"+tag] != "refuse" || got["default/report-clean-"+tag] == "refuse" || got["default/report-clean-"+tag] == "" {
 			t.Fatalf("report: %v\n%s", got, out)
+		}
+		// The same, grouped by pod.
+		grouped := map[string]string{}
+		for _, p := range r.Pods {
+			if len(p.Containers) > 0 {
+				grouped[p.Namespace+"/"+p.Pod] = p.Enforce
+			}
+		}
+		if grouped["audit/report-audited-"+tag] != "refuse" || grouped["default/report-clean-"+tag] != got["default/report-clean-"+tag] {
+			t.Fatalf("report --json pods: %v\n%s", grouped, out)
 		}
 		if _, listed := got["default/report-gone-"+tag]; listed {
 			t.Fatalf("a removed container is still reported:\n%s", out)
