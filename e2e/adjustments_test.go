@@ -21,25 +21,21 @@ func TestHostileAdjustments(t *testing.T) {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
 	pol := policyRef{File: filepath.Join(repoRoot, "e2e", "policies", "adjustments.yaml")}
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnvWith(t, v, "external", pol)
-			h := &hostileRun{e: e, t: t, rules: e.startHostile(), tag: strings.ReplaceAll(v, ".", ""), validation: hasValidator(v)}
-			t.Run("env", h.untrustedField("env", map[string]any{"env": []any{map[string]any{"key": "E2E_HOSTILE", "value": "injected"}}},
-				"plugins: env[E2E_HOSTILE] = injected: changed by another NRI plugin; nri-guard has no rule for env"))
-			t.Run("args", h.untrustedField("args", map[string]any{"args": []any{"sh", "-c", "echo hijacked; sleep 3600"}},
-				"plugins: args = sh -c echo hijacked; sleep 3600: changed by another NRI plugin"))
-			t.Run("rlimits", h.untrustedField("rlimits", map[string]any{"rlimits": []any{map[string]any{"type": "RLIMIT_NPROC", "hard": 4096, "soft": 4096}}},
-				"plugins: rlimits[RLIMIT_NPROC] = soft 4096, hard 4096: changed by another NRI plugin"))
-			t.Run("trusted-env", h.trustedEnv)
-			t.Run("net-device", h.netDevice)
-			t.Run("cdi-hook", h.cdiHook)
-			t.Run("cdi-relative-hook", h.cdiRelativeHook)
-			t.Run("identity", h.identity)
-		})
-	}
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnvWith(t, v, "external", pol)
+		h := &hostileRun{e: e, t: t, rules: e.startHostile(), tag: strings.ReplaceAll(v, ".", ""), validation: hasValidator(v)}
+		t.Run("env", h.untrustedField("env", map[string]any{"env": []any{map[string]any{"key": "E2E_HOSTILE", "value": "injected"}}},
+			"plugins: env[E2E_HOSTILE] = injected: changed by another NRI plugin; nri-guard has no rule for env"))
+		t.Run("args", h.untrustedField("args", map[string]any{"args": []any{"sh", "-c", "echo hijacked; sleep 3600"}},
+			"plugins: args = sh -c echo hijacked; sleep 3600: changed by another NRI plugin"))
+		t.Run("rlimits", h.untrustedField("rlimits", map[string]any{"rlimits": []any{map[string]any{"type": "RLIMIT_NPROC", "hard": 4096, "soft": 4096}}},
+			"plugins: rlimits[RLIMIT_NPROC] = soft 4096, hard 4096: changed by another NRI plugin"))
+		t.Run("trusted-env", h.trustedEnv)
+		t.Run("net-device", h.netDevice)
+		t.Run("cdi-hook", h.cdiHook)
+		t.Run("cdi-relative-hook", h.cdiRelativeHook)
+		t.Run("identity", h.identity)
+	})
 }
 
 type hostileRun struct {

@@ -52,28 +52,24 @@ func (e *env) setHostileRules(file string, rules ...hostileRule) {
 // container (here with no guard attached, so nothing stands in its way).
 // The route tests that use it can only show a refusal if this holds.
 func TestHostileHarness(t *testing.T) {
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnv(t, v, "none")
-			rules := e.startHostile()
-			name := "hostile-harness-" + strings.ReplaceAll(v, ".", "")
-			e.setHostileRules(rules, hostileRule{Container: "c1", Pod: name,
-				Adjust: map[string]any{"env": []any{map[string]any{"key": "E2E_HOSTILE", "value": "adjusted"}}}})
-			p := e.newPod("e2e", name, false)
-			defer p.remove()
-			id, err := p.create(map[string]any{})
-			if err != nil {
-				t.Fatalf("create: %v", err)
-			}
-			if _, err := e.crictl("start", id); err != nil {
-				t.Fatalf("start: %v", err)
-			}
-			out, err := e.crictl("exec", id, "sh", "-c", "echo $E2E_HOSTILE")
-			if err != nil || strings.TrimSpace(out) != "adjusted" {
-				t.Fatalf("the hostile plugin's env did not reach the container: %q %v", out, err)
-			}
-		})
-	}
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnv(t, v, "none")
+		rules := e.startHostile()
+		name := "hostile-harness-" + strings.ReplaceAll(v, ".", "")
+		e.setHostileRules(rules, hostileRule{Container: "c1", Pod: name,
+			Adjust: map[string]any{"env": []any{map[string]any{"key": "E2E_HOSTILE", "value": "adjusted"}}}})
+		p := e.newPod("e2e", name, false)
+		defer p.remove()
+		id, err := p.create(map[string]any{})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if _, err := e.crictl("start", id); err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		out, err := e.crictl("exec", id, "sh", "-c", "echo $E2E_HOSTILE")
+		if err != nil || strings.TrimSpace(out) != "adjusted" {
+			t.Fatalf("the hostile plugin's env did not reach the container: %q %v", out, err)
+		}
+	})
 }

@@ -17,23 +17,19 @@ import (
 // image, user). It fails only if the dump plugin sees nothing; the log is
 // the result.
 func TestNRIView(t *testing.T) {
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnv(t, v, "none")
-			dump := e.startDump()
-			seen := e.createViewContainers()
-			for _, name := range viewContainerNames {
-				rec, ok := dumpRecord(dump, seen[name])
-				if !ok {
-					t.Errorf("%s: the dump plugin did not see container %s", v, name)
-					continue
-				}
-				t.Logf("containerd %s, %-15s %s", v, name+":", describeView(rec))
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnv(t, v, "none")
+		dump := e.startDump()
+		seen := e.createViewContainers()
+		for _, name := range viewContainerNames {
+			rec, ok := dumpRecord(dump, seen[name])
+			if !ok {
+				t.Errorf("%s: the dump plugin did not see container %s", v, name)
+				continue
 			}
-		})
-	}
+			t.Logf("containerd %s, %-15s %s", v, name+":", describeView(rec))
+		}
+	})
 }
 
 var viewContainerNames = []string{"plain", "runtime-default", "unconfined", "run-as-user", "pod-sysctl"}

@@ -22,13 +22,9 @@ func TestReportProposesExceptions(t *testing.T) {
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			proposeOn(t, v)
-		})
-	}
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		proposeOn(t, v)
+	})
 }
 
 func proposeOn(t *testing.T, v string) {
@@ -126,4 +122,3 @@ exceptions:
 		"image": map[string]any{"image": "docker.io/rancher/mirrored-library-busybox:e2e"}}))
 	wantRefused(t, err, "refused audit/propose-"+tag+"/c1: host-mounts: mounts[/host-run].source = /run")
 }
-

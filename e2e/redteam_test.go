@@ -34,42 +34,38 @@ func TestRedTeamNodeDaemonSockets(t *testing.T) {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
 	dirs := []string{"/run/systemd", "/run/dbus", "/var/run/dbus", "/run/user/0", "/var/lib/nri-guard"}
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnvWith(t, v, "external", installedPolicy)
-			tag := strings.ReplaceAll(v, ".", "")
-			for i, dir := range dirs {
-				t.Run(strings.ReplaceAll(strings.Trim(dir, "/"), "/", "_"), func(t *testing.T) {
-					canary := "nrig-daemon-canary-" + e.token
-					plant := "mkdir -p " + dir + " && echo " + canary + " > " + dir + "/nrig-canary && chmod 600 " + dir + "/nrig-canary"
-					if out, err := e.inNamespace("sh", "-c", plant).CombinedOutput(); err != nil {
-						t.Fatalf("plant: %v %s", err, out)
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnvWith(t, v, "external", installedPolicy)
+		tag := strings.ReplaceAll(v, ".", "")
+		for i, dir := range dirs {
+			t.Run(strings.ReplaceAll(strings.Trim(dir, "/"), "/", "_"), func(t *testing.T) {
+				canary := "nrig-daemon-canary-" + e.token
+				plant := "mkdir -p " + dir + " && echo " + canary + " > " + dir + "/nrig-canary && chmod 600 " + dir + "/nrig-canary"
+				if out, err := e.inNamespace("sh", "-c", plant).CombinedOutput(); err != nil {
+					t.Fatalf("plant: %v %s", err, out)
+				}
+				p := e.newPod("default", "daemonsock-"+string(rune('a'+i))+"-"+tag, false)
+				defer p.remove()
+				id, err := p.create(map[string]any{"mounts": []any{map[string]any{"host_path": dir, "container_path": "/node"}}})
+				if err == nil {
+					_, err = e.crictl("start", id)
+				}
+				if err != nil {
+					if !strings.Contains(err.Error(), "host-mounts") {
+						t.Fatalf("refused, but not for the host mount: %s", guardText(err.Error()))
 					}
-					p := e.newPod("default", "daemonsock-"+string(rune('a'+i))+"-"+tag, false)
-					defer p.remove()
-					id, err := p.create(map[string]any{"mounts": []any{map[string]any{"host_path": dir, "container_path": "/node"}}})
-					if err == nil {
-						_, err = e.crictl("start", id)
-					}
-					if err != nil {
-						if !strings.Contains(err.Error(), "host-mounts") {
-							t.Fatalf("refused, but not for the host mount: %s", guardText(err.Error()))
-						}
-						t.Logf("refused: %s", guardText(err.Error()))
-						return
-					}
-					out, _ := e.crictl("exec", id, "sh", "-c", "id -u; cat /node/nrig-canary; echo "+e.token+" > /node/nrig-written && echo wrote")
-					t.Logf("container: %q", out)
-					got, _ := e.inNamespace("cat", dir+"/nrig-written").CombinedOutput()
-					if strings.Contains(out, canary) || strings.Contains(string(got), e.token) {
-						t.Errorf("BYPASS: a pod under the installed policy mounted the node's %s, read a root-only file there and wrote beside it (%q)", dir, got)
-					}
-				})
-			}
-		})
-	}
+					t.Logf("refused: %s", guardText(err.Error()))
+					return
+				}
+				out, _ := e.crictl("exec", id, "sh", "-c", "id -u; cat /node/nrig-canary; echo "+e.token+" > /node/nrig-written && echo wrote")
+				t.Logf("container: %q", out)
+				got, _ := e.inNamespace("cat", dir+"/nrig-written").CombinedOutput()
+				if strings.Contains(out, canary) || strings.Contains(string(got), e.token) {
+					t.Errorf("BYPASS: a pod under the installed policy mounted the node's %s, read a root-only file there and wrote beside it (%q)", dir, got)
+				}
+			})
+		}
+	})
 }
 
 // TestRedTeamDeviceCgroupRule: a later NRI plugin adds a cgroup device
@@ -91,39 +87,35 @@ func TestRedTeamDeviceCgroupRule(t *testing.T) {
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			pol := copiedPolicy(t, installedPolicy)
-			name := "devrule-" + strings.ReplaceAll(v, ".", "")
-			noUserns := "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\nexceptions:\n  - name: devrule-no-userns\n    match: {namespaces: [default], pods: [" + name + "]}\n    controls:\n      userNamespaces: {mode: \"off\"}\n"
-			must(t, os.WriteFile(filepath.Join(pol.Dir, "50-devrule.yaml"), []byte(noUserns), 0o644))
-			e := newEnvWith(t, v, "external", pol)
-			rules := e.startHostile()
-			e.setHostileRules(rules, hostileRule{Container: "c1", Pod: name, Adjust: map[string]any{
-				"linux": map[string]any{"resources": map[string]any{"devices": []any{map[string]any{"allow": true, "access": "rwm"}}}},
-			}})
-			p := e.newPod("default", name, false)
-			defer p.remove()
-			id, err := p.create(map[string]any{})
-			if err == nil {
-				_, err = e.crictl("start", id)
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		pol := copiedPolicy(t, installedPolicy)
+		name := "devrule-" + strings.ReplaceAll(v, ".", "")
+		noUserns := "apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\nexceptions:\n  - name: devrule-no-userns\n    match: {namespaces: [default], pods: [" + name + "]}\n    controls:\n      userNamespaces: {mode: \"off\"}\n"
+		must(t, os.WriteFile(filepath.Join(pol.Dir, "50-devrule.yaml"), []byte(noUserns), 0o644))
+		e := newEnvWith(t, v, "external", pol)
+		rules := e.startHostile()
+		e.setHostileRules(rules, hostileRule{Container: "c1", Pod: name, Adjust: map[string]any{
+			"linux": map[string]any{"resources": map[string]any{"devices": []any{map[string]any{"allow": true, "access": "rwm"}}}},
+		}})
+		p := e.newPod("default", name, false)
+		defer p.remove()
+		id, err := p.create(map[string]any{})
+		if err == nil {
+			_, err = e.crictl("start", id)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "devices") {
+				t.Fatalf("refused, but not for the device rule: %v", err)
 			}
-			if err != nil {
-				if !strings.Contains(err.Error(), "devices") {
-					t.Fatalf("refused, but not for the device rule: %v", err)
-				}
-				t.Logf("refused: %s", guardText(err.Error()))
-				return
-			}
-			line := "nrig-kmsg-" + e.token
-			out, _ := e.crictl("exec", id, "sh", "-c", "id -u; mknod /dev/nrig-kmsg c 1 11 2>&1 && echo "+line+" 2>&1 > /dev/nrig-kmsg && echo wrote")
-			t.Logf("container: %q", out)
-			dmesg, _ := e.inNamespace("dmesg").CombinedOutput()
-			if strings.Contains(string(dmesg), line) || strings.Contains(out, "wrote") {
-				t.Errorf("BYPASS: a later plugin's cgroup device rule let the container open a node device it made (/dev/kmsg): the node's kernel log has its line")
-			}
-		})
-	}
+			t.Logf("refused: %s", guardText(err.Error()))
+			return
+		}
+		line := "nrig-kmsg-" + e.token
+		out, _ := e.crictl("exec", id, "sh", "-c", "id -u; mknod /dev/nrig-kmsg c 1 11 2>&1 && echo "+line+" 2>&1 > /dev/nrig-kmsg && echo wrote")
+		t.Logf("container: %q", out)
+		dmesg, _ := e.inNamespace("dmesg").CombinedOutput()
+		if strings.Contains(string(dmesg), line) || strings.Contains(out, "wrote") {
+			t.Errorf("BYPASS: a later plugin's cgroup device rule let the container open a node device it made (/dev/kmsg): the node's kernel log has its line")
+		}
+	})
 }

@@ -48,13 +48,9 @@ func TestRuntimeHandlers(t *testing.T) {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
 	crun := secondRuntime(t)
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			testRuntimeHandlers(t, newHandlersEnv(t, v, crun), strings.ReplaceAll(v, ".", ""))
-		})
-	}
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		testRuntimeHandlers(t, newHandlersEnv(t, v, crun), strings.ReplaceAll(v, ".", ""))
+	})
 }
 
 // secondRuntime is the binary behind the extra runtimes: Debian's crun

@@ -40,90 +40,86 @@ func TestLocalhostProfileMustConfine(t *testing.T) {
 	must(t, os.WriteFile(polFile, []byte("apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\npresets: [restricted, k3s-system]\n"+
 		"controls:\n  seccomp:\n    allowProfiles: ["+digest+"]\n"), 0o644))
 
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnvWith(t, v, "external", policyRef{File: polFile})
-			tag := strings.ReplaceAll(v, ".", "")
-			// kubelet hands containerd an absolute path below its seccomp
-			// root; containerd reads exactly that file.
-			root := e.path("seccomp")
-			must(t, os.MkdirAll(root, 0o755))
-			files := map[string]string{
-				"weak.json":    weak,
-				"listed.json":  listed,
-				"default.json": readRepoFile(t, "profiles/seccomp/default.json"),
-			}
-			for name, text := range files {
-				must(t, os.WriteFile(filepath.Join(root, name), []byte(text), 0o644))
-			}
-			localhost := func(name string) map[string]any {
-				return restrictedWith(map[string]any{"profile_type": 2, "localhost_ref": filepath.Join(root, name)})
-			}
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnvWith(t, v, "external", policyRef{File: polFile})
+		tag := strings.ReplaceAll(v, ".", "")
+		// kubelet hands containerd an absolute path below its seccomp
+		// root; containerd reads exactly that file.
+		root := e.path("seccomp")
+		must(t, os.MkdirAll(root, 0o755))
+		files := map[string]string{
+			"weak.json":    weak,
+			"listed.json":  listed,
+			"default.json": readRepoFile(t, "profiles/seccomp/default.json"),
+		}
+		for name, text := range files {
+			must(t, os.WriteFile(filepath.Join(root, name), []byte(text), 0o644))
+		}
+		localhost := func(name string) map[string]any {
+			return restrictedWith(map[string]any{"profile_type": 2, "localhost_ref": filepath.Join(root, name)})
+		}
 
-			p := e.newPod("e2e", "seccomp-weak-"+tag, false)
-			defer p.remove()
-			// The NRI plugin refuses the creation; on 2.1 the wrapper
-			// refuses the start (runc create).
-			id, err := p.create(localhost("weak.json"))
-			if err == nil {
-				err = startErr(e, id)
+		p := e.newPod("e2e", "seccomp-weak-"+tag, false)
+		defer p.remove()
+		// The NRI plugin refuses the creation; on 2.1 the wrapper
+		// refuses the start (runc create).
+		id, err := p.create(localhost("weak.json"))
+		if err == nil {
+			err = startErr(e, id)
+		}
+		if err == nil {
+			out, uerr := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
+			t.Fatalf("the weak Localhost profile was not refused; inside, unshare -U -r id -u gave %q (%v)", out, uerr)
+		}
+		// containerd 2.1 takes no seccomp adjustment, so the plugin
+		// leaves seccomp to the runtime wrapper, which judges the
+		// filter in config.json.
+		judged := "seccomp: linux.seccomp = Localhost " + filepath.Join(root, "weak.json") + " (sha256:"
+		if !hasValidator(v) {
+			judged = "seccomp: linux.seccomp = filter in the spec (sha256:"
+		}
+		for _, want := range []string{
+			judged,
+			"the profile does not confine: it lets through",
+			"unshare", "by rule seccomp.localhost (profiles/policy/restricted.yaml:",
+			"list its digest in seccomp.allowProfiles",
+		} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("refusal lacks %q:\n%v", want, err)
 			}
-			if err == nil {
-				out, uerr := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
-				t.Fatalf("the weak Localhost profile was not refused; inside, unshare -U -r id -u gave %q (%v)", out, uerr)
-			}
-			// containerd 2.1 takes no seccomp adjustment, so the plugin
-			// leaves seccomp to the runtime wrapper, which judges the
-			// filter in config.json.
-			judged := "seccomp: linux.seccomp = Localhost " + filepath.Join(root, "weak.json") + " (sha256:"
-			if !hasValidator(v) {
-				judged = "seccomp: linux.seccomp = filter in the spec (sha256:"
-			}
-			for _, want := range []string{
-				judged,
-				"the profile does not confine: it lets through",
-				"unshare", "by rule seccomp.localhost (profiles/policy/restricted.yaml:",
-				"list its digest in seccomp.allowProfiles",
-			} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("refusal lacks %q:\n%v", want, err)
-				}
-			}
+		}
 
-			t.Logf("refusal: %s", refusal(err))
+		t.Logf("refusal: %s", refusal(err))
 
-			good := e.newPod("e2e", "seccomp-default-"+tag, false)
-			defer good.remove()
-			id = startContainer(t, e, good, localhost("default.json"))
-			if out, err := e.crictl("exec", id, "sh", "-c", "echo $((6*7))"); err != nil || out != "42" {
-				t.Errorf("a shell under the built-in as a Localhost profile: %q %v", out, err)
-			}
-			if out, err := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u"); err == nil {
-				t.Errorf("unshare -U under a confining profile succeeded: %q", out)
-			}
-			if errno := escapeErrnos(t, e, id)["unshare"]; errno != "1" {
-				t.Errorf("unshare under a confining profile: errno %s, want 1 (EPERM)", errno)
-			}
+		good := e.newPod("e2e", "seccomp-default-"+tag, false)
+		defer good.remove()
+		id = startContainer(t, e, good, localhost("default.json"))
+		if out, err := e.crictl("exec", id, "sh", "-c", "echo $((6*7))"); err != nil || out != "42" {
+			t.Errorf("a shell under the built-in as a Localhost profile: %q %v", out, err)
+		}
+		if out, err := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u"); err == nil {
+			t.Errorf("unshare -U under a confining profile succeeded: %q", out)
+		}
+		if errno := escapeErrnos(t, e, id)["unshare"]; errno != "1" {
+			t.Errorf("unshare under a confining profile: errno %s, want 1 (EPERM)", errno)
+		}
 
-			ok := e.newPod("e2e", "seccomp-listed-"+tag, false)
-			defer ok.remove()
-			id = startContainer(t, e, ok, localhost("listed.json"))
-			out, err := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
-			if err != nil || out != "0" {
-				t.Errorf("under the listed profile unshare -U -r id -u: %q %v, want 0 (the admin allowed this profile)", out, err)
-			}
+		ok := e.newPod("e2e", "seccomp-listed-"+tag, false)
+		defer ok.remove()
+		id = startContainer(t, e, ok, localhost("listed.json"))
+		out, err := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
+		if err != nil || out != "0" {
+			t.Errorf("under the listed profile unshare -U -r id -u: %q %v, want 0 (the admin allowed this profile)", out, err)
+		}
 
-			rd := e.newPod("e2e", "seccomp-rd-"+tag, false)
-			defer rd.remove()
-			id = startContainer(t, e, rd, restrictedWith(map[string]any{"profile_type": 0}))
-			if out, err := e.crictl("exec", id, "grep", "Seccomp:", "/proc/1/status"); err != nil || !strings.Contains(out, "2") {
-				t.Errorf("RuntimeDefault under the preset: %q %v", out, err)
-			}
-			t.Logf("containerd %s: weak Localhost refused; built-in as Localhost runs with unshare EPERM; listed %s runs", e.version, digest)
-		})
-	}
+		rd := e.newPod("e2e", "seccomp-rd-"+tag, false)
+		defer rd.remove()
+		id = startContainer(t, e, rd, restrictedWith(map[string]any{"profile_type": 0}))
+		if out, err := e.crictl("exec", id, "grep", "Seccomp:", "/proc/1/status"); err != nil || !strings.Contains(out, "2") {
+			t.Errorf("RuntimeDefault under the preset: %q %v", out, err)
+		}
+		t.Logf("containerd %s: weak Localhost refused; built-in as Localhost runs with unshare EPERM; listed %s runs", e.version, digest)
+	})
 }
 
 // restrictedWith is a container the restricted Standard accepts, with

@@ -42,35 +42,31 @@ func TestSeccompSameArgumentConditionsAreORed(t *testing.T) {
 	polDir := t.TempDir()
 	polFile := filepath.Join(polDir, "policy.yaml")
 	must(t, os.WriteFile(polFile, []byte("apiVersion: nri-guard.io/v1alpha1\nkind: NodePolicy\npresets: [restricted, k3s-system]\n"), 0o644))
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnvWith(t, v, "external", policyRef{File: polFile})
-			tag := strings.ReplaceAll(v, ".", "")
-			root := e.path("seccomp")
-			must(t, os.MkdirAll(root, 0o755))
-			must(t, os.WriteFile(filepath.Join(root, "or.json"), raw, 0o644))
-			p := e.newPod("e2e", "seccomp-or-"+tag, false)
-			defer p.remove()
-			spec := restrictedWith(map[string]any{"profile_type": 2, "localhost_ref": filepath.Join(root, "or.json")})
-			spec["linux"].(map[string]any)["security_context"].(map[string]any)["run_as_group"] = map[string]any{"value": 1000}
-			id, err := p.create(spec)
-			if err == nil {
-				err = startErr(e, id)
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnvWith(t, v, "external", policyRef{File: polFile})
+		tag := strings.ReplaceAll(v, ".", "")
+		root := e.path("seccomp")
+		must(t, os.MkdirAll(root, 0o755))
+		must(t, os.WriteFile(filepath.Join(root, "or.json"), raw, 0o644))
+		p := e.newPod("e2e", "seccomp-or-"+tag, false)
+		defer p.remove()
+		spec := restrictedWith(map[string]any{"profile_type": 2, "localhost_ref": filepath.Join(root, "or.json")})
+		spec["linux"].(map[string]any)["security_context"].(map[string]any)["run_as_group"] = map[string]any{"value": 1000}
+		id, err := p.create(spec)
+		if err == nil {
+			err = startErr(e, id)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "the profile does not confine") || !strings.Contains(err.Error(), "unshare") {
+				t.Fatalf("refused, but not because the profile lets unshare through: %v", err)
 			}
-			if err != nil {
-				if !strings.Contains(err.Error(), "the profile does not confine") || !strings.Contains(err.Error(), "unshare") {
-					t.Fatalf("refused, but not because the profile lets unshare through: %v", err)
-				}
-				t.Logf("refused: %s", guardText(err.Error()))
-				return
-			}
-			out, uerr := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
-			if uerr == nil && out == "0" {
-				t.Fatalf("BYPASS on %s: restricted + seccomp.localhost: confining accepted the profile, and inside it unshare -U -r id -u gave %q", e.version, out)
-			}
-			t.Logf("unshare: %q %v", out, uerr)
-		})
-	}
+			t.Logf("refused: %s", guardText(err.Error()))
+			return
+		}
+		out, uerr := e.crictl("exec", id, "unshare", "-U", "-r", "id", "-u")
+		if uerr == nil && out == "0" {
+			t.Fatalf("BYPASS on %s: restricted + seccomp.localhost: confining accepted the profile, and inside it unshare -U -r id -u gave %q", e.version, out)
+		}
+		t.Logf("unshare: %q %v", out, uerr)
+	})
 }

@@ -19,14 +19,10 @@ func TestClaimedExceptions(t *testing.T) {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
 	presets := policyRef{File: filepath.Join(repoRoot, "e2e", "policies", "presets", "policy.yaml")}
-	for _, v := range versions {
-		t.Run(v, func(t *testing.T) {
-			t.Parallel() // environments share nothing (eachVersion)
-			defer count(t)
-			e := newEnvWith(t, v, "external", presets)
-			claimedExceptions(t, e, strings.ReplaceAll(v, ".", ""))
-		})
-	}
+	sideBySide(t, versions, func(t *testing.T, v string) {
+		e := newEnvWith(t, v, "external", presets)
+		claimedExceptions(t, e, strings.ReplaceAll(v, ".", ""))
+	})
 }
 
 const (
