@@ -12,6 +12,9 @@ type invocation struct {
 	verb string
 	// verbAt is the index of verb in args.
 	verbAt int
+	// unknownGlobal is the first flag before the verb that runc's global
+	// flags do not include, if any (see doubt).
+	unknownGlobal string
 }
 
 // runc's global flags, by name, and whether each takes a value; the verb
@@ -36,7 +39,12 @@ func parseInvocation(args []string) invocation {
 			inv.verb, inv.verbAt = a, i
 			return inv
 		}
-		if name, _, hasValue := flagName(a); globalFlags[name] && !hasValue {
+		name, _, hasValue := flagName(a)
+		takesValue, known := globalFlags[name]
+		if !known && inv.unknownGlobal == "" {
+			inv.unknownGlobal = a
+		}
+		if takesValue && !hasValue {
 			i++ // skip its value
 		}
 	}
@@ -103,15 +111,8 @@ func flagValue(args []string, names ...string) (string, int) {
 // form, and only the global flags runc knows; anything else is refused
 // rather than judged on a guess.
 func (inv invocation) doubt() string {
-	for i := 0; i < len(inv.globals()); i++ {
-		name, _, hasValue := flagName(inv.args[i])
-		takesValue, known := globalFlags[name]
-		if !known {
-			return fmt.Sprintf("unknown global flag %q", inv.args[i])
-		}
-		if takesValue && !hasValue {
-			i++
-		}
+	if inv.unknownGlobal != "" {
+		return fmt.Sprintf("unknown global flag %q", inv.unknownGlobal)
 	}
 	if _, n := flagValue(inv.globals(), "root"); n > 1 {
 		return "the global flag --root is given more than once"

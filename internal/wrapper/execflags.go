@@ -54,7 +54,7 @@ func parseExecFlags(args []string) (execFlags, error) {
 			f.id = a
 			break
 		}
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		name, value, hasValue := flagName(a)
 		if long, ok := execBoolFlags[name]; ok {
 			if !hasValue {
 				value = "true"
