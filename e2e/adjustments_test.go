@@ -140,10 +140,7 @@ func (h *hostileRun) cdiHook(t *testing.T) {
 	canary := h.e.path("cdi-canary")
 	spec := fmt.Sprintf(`{"cdiVersion": "0.6.0", "kind": "e2e.nri-guard.io/hook", "devices": [{"name": "canary",
   "containerEdits": {"env": ["E2E_CDI=1"], "hooks": [{"hookName": "createRuntime", "path": "/bin/sh", "args": ["sh", "-c", "echo ran-as-root > %s"]}]}}]}`, canary)
-	dir := "/etc/cdi" // containerd's default cdi_spec_dirs: /etc/cdi, /var/run/cdi (the environment's own overlay)
-	if out, err := h.e.inNamespace("sh", "-c", "mkdir -p "+dir+" && cat > "+dir+"/nri-guard-e2e.json <<'EOF'\n"+spec+"\nEOF").CombinedOutput(); err != nil {
-		t.Fatalf("CDI spec: %v\n%s", err, out)
-	}
+	h.writeCDISpec(t, "nri-guard-e2e.json", spec)
 	adj := map[string]any{"CDI_devices": []any{map[string]any{"name": "e2e.nri-guard.io/hook=canary"}}}
 	for _, c := range []struct{ ns, name string }{{"e2e", "adj-cdi"}, {"cditrust", "adj-cdi-trusted"}} {
 		p := h.pod(c.ns, c.name, adj)
@@ -176,9 +173,7 @@ func (h *hostileRun) cdiRelativeHook(t *testing.T) {
 	canary := h.e.path("cdi-relative-canary")
 	spec := fmt.Sprintf(`{"cdiVersion": "0.6.0", "kind": "e2e.nri-guard.io/relhook", "devices": [{"name": "canary",
   "containerEdits": {"env": ["E2E_CDI=1"], "hooks": [{"hookName": "createContainer", "path": "bin/sh", "args": ["sh", "-c", "echo ran-from-the-image > %s"]}]}}]}`, canary)
-	if out, err := h.e.inNamespace("sh", "-c", "mkdir -p /etc/cdi && cat > /etc/cdi/nri-guard-e2e-relhook.json <<'EOF'\n"+spec+"\nEOF").CombinedOutput(); err != nil {
-		t.Fatalf("CDI spec: %v\n%s", err, out)
-	}
+	h.writeCDISpec(t, "nri-guard-e2e-relhook.json", spec)
 	p := h.pod("hooktrust", "adj-relhook", map[string]any{"CDI_devices": []any{map[string]any{"name": "e2e.nri-guard.io/relhook=canary"}}})
 	id, err := p.create(map[string]any{})
 	if err == nil {
@@ -188,6 +183,15 @@ func (h *hostileRun) cdiRelativeHook(t *testing.T) {
 		t.Fatalf("the relative hook ran: %s", readFile(canary))
 	}
 	wantRefused(t, err, "plugins: hooks.createContainer = bin/sh: OCI hook path is not absolute and clean")
+}
+
+// writeCDISpec puts a CDI spec where containerd looks for them by default
+// (cdi_spec_dirs: /etc/cdi, /var/run/cdi), in the environment's own
+// overlay of /etc.
+func (h *hostileRun) writeCDISpec(t *testing.T, name, spec string) {
+	if out, err := h.e.inNamespace("sh", "-c", "mkdir -p /etc/cdi && cat > /etc/cdi/"+name+" <<'EOF'\n"+spec+"\nEOF").CombinedOutput(); err != nil {
+		t.Fatalf("CDI spec: %v\n%s", err, out)
+	}
 }
 
 // identity: the plugin relabels an app container the "sandbox" of a pod

@@ -107,25 +107,25 @@ func runVersions(t *testing.T, of []string, parallel bool, body func(t *testing.
 	if !needsGuard() {
 		t.Skip("NRI_GUARD_E2E_MODES has no guard mode")
 	}
-	run := func(t *testing.T, v string) { body(t, newEnv(t, v, "external"), strings.ReplaceAll(v, ".", "")) }
-	if parallel {
-		sideBySide(t, of, run)
-		return
-	}
-	for _, v := range slices.Compact(of) {
-		t.Run(v, func(t *testing.T) {
-			defer count(t)
-			run(t, v)
-		})
-	}
+	perVersion(t, of, parallel, func(t *testing.T, v string) {
+		body(t, newEnv(t, v, "external"), strings.ReplaceAll(v, ".", ""))
+	})
 }
 
 // sideBySide runs body once per version, as a subtest of its own, the
 // versions in parallel (the environments share nothing), each counted.
 func sideBySide(t *testing.T, of []string, body func(t *testing.T, v string)) {
+	perVersion(t, of, true, body)
+}
+
+// perVersion runs body as one counted subtest per version, in parallel
+// or in turn.
+func perVersion(t *testing.T, of []string, parallel bool, body func(t *testing.T, v string)) {
 	for _, v := range slices.Compact(of) {
 		t.Run(v, func(t *testing.T) {
-			t.Parallel()
+			if parallel {
+				t.Parallel()
+			}
 			defer count(t)
 			body(t, v)
 		})
