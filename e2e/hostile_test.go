@@ -60,13 +60,7 @@ func TestHostileHarness(t *testing.T) {
 			Adjust: map[string]any{"env": []any{map[string]any{"key": "E2E_HOSTILE", "value": "adjusted"}}}})
 		p := e.newPod("e2e", name, false)
 		defer p.remove()
-		id, err := p.create(map[string]any{})
-		if err != nil {
-			t.Fatalf("create: %v", err)
-		}
-		if _, err := e.crictl("start", id); err != nil {
-			t.Fatalf("start: %v", err)
-		}
+		id := startContainer(t, e, p, nil)
 		out, err := e.crictl("exec", id, "sh", "-c", "echo $E2E_HOSTILE")
 		if err != nil || strings.TrimSpace(out) != "adjusted" {
 			t.Fatalf("the hostile plugin's env did not reach the container: %q %v", out, err)

@@ -18,13 +18,7 @@ func TestUnjudgedContainersAreNamed(t *testing.T) {
 	eachVersion(t, func(t *testing.T, e *env, tag string) {
 		p := e.newPod("e2e", "unjudged-"+tag, false)
 		defer p.remove()
-		id, err := p.create(map[string]any{})
-		if err != nil {
-			t.Fatalf("create: %v", err)
-		}
-		if _, err := e.crictl("start", id); err != nil {
-			t.Fatalf("start: %v", err)
-		}
+		startContainer(t, e, p, nil)
 		status := func() string {
 			out, _ := e.inNamespace(guardBin, "status").CombinedOutput()
 			return string(out)
