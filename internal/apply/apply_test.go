@@ -66,6 +66,30 @@ func TestApplyProcessRewrites(t *testing.T) {
 	}
 }
 
+// TestReadOnlyRootScratchGoesFirst: the scratch tmpfs mounts come before
+// every mount of the spec, so a volume below one (the service account's
+// token under /run, a database's data under /var/lib) is mounted on top
+// of it and stays visible.
+func TestReadOnlyRootScratchGoesFirst(t *testing.T) {
+	token := specs.Mount{Destination: "/var/run/secrets/kubernetes.io/serviceaccount", Type: "bind", Source: "/var/lib/kubelet/pods/p/volumes/token", Options: []string{"rbind", "ro"}}
+	spec := &specs.Spec{Root: &specs.Root{Path: "rootfs"}, Mounts: []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}, token}}
+	scratch := []view.Mount{
+		{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "noexec", "mode=755", "tmpcopyup"}},
+		{Destination: "/var/lib", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "noexec", "mode=755", "tmpcopyup"}},
+	}
+	must(t, Spec{}.Apply(spec, []view.Rewrite{{Kind: view.SetRootReadonly, Scratch: scratch}}))
+	var dests []string
+	for _, m := range spec.Mounts {
+		dests = append(dests, m.Destination)
+	}
+	if want := []string{"/run", "/var/lib", "/proc", token.Destination}; !spec.Root.Readonly || !slices.Equal(dests, want) {
+		t.Fatalf("readonly %v, mounts %v, want %v", spec.Root.Readonly, dests, want)
+	}
+	if !slices.Equal(spec.Mounts[0].Options, scratch[0].Options) || spec.Mounts[0].Type != "tmpfs" {
+		t.Fatalf("scratch mount %+v", spec.Mounts[0])
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

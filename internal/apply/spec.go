@@ -80,6 +80,7 @@ func toSpec(spec *specs.Spec, r view.Rewrite) error {
 			return fmt.Errorf("the spec has no root")
 		}
 		spec.Root.Readonly = true
+		spec.Mounts = append(scratchMounts(r.Scratch), spec.Mounts...)
 	case view.SetNoNewPrivileges:
 		if spec.Process == nil {
 			return fmt.Errorf("the spec has no process")
@@ -93,6 +94,16 @@ func toSpec(spec *specs.Spec, r view.Rewrite) error {
 		return fmt.Errorf("no spec applier for this rewrite")
 	}
 	return nil
+}
+
+// scratchMounts are the tmpfs mounts that keep directories of a
+// read-only root writable, in the spec's terms.
+func scratchMounts(scratch []view.Mount) []specs.Mount {
+	out := make([]specs.Mount, len(scratch))
+	for i, m := range scratch {
+		out[i] = specs.Mount{Destination: m.Destination, Type: m.Type, Source: m.Source, Options: slices.Clone(m.Options)}
+	}
+	return out
 }
 
 func linux(spec *specs.Spec) *specs.Linux {

@@ -81,6 +81,7 @@ func TestReadOnlyRootAndNoNewPrivileges(t *testing.T) {
 		{name: "or refused", policy: "readOnlyRootFilesystem:\n  action: refuse\n", c: withProcess(func(p *view.Process) { p.RootReadonly = false }),
 			verdicts: []Verdict{Refuse}, want: []string{"writable root filesystem, by rule readOnlyRootFilesystem.action (test.yaml:5)"}},
 	})
+	t.Run("scratch", testReadOnlyRootScratch)
 	runTable(t, NoNewPrivileges{}, []testCase{
 		{name: "set passes", c: withProcess(nil)},
 		{name: "unset forced", c: withProcess(func(p *view.Process) { p.NoNewPrivileges = false }),
@@ -197,5 +198,50 @@ func TestLSMSettings(t *testing.T) {
 		if (tc.want == "") != (len(got) == 0) || (tc.want != "" && !strings.Contains(got[0].Text(), tc.want)) {
 			t.Errorf("%s: %s", tc.name, texts(got))
 		}
+	}
+}
+
+// testReadOnlyRootScratch: a forced read-only root keeps the scratch
+// directories writable through a tmpfs each, except where a volume
+// already decides (at the directory or above it); /var/run is /run.
+func testReadOnlyRootScratch(t *testing.T) {
+	writable := func(mounts ...string) *view.Container {
+		c := withProcess(func(p *view.Process) { p.RootReadonly = false })
+		for _, dest := range mounts {
+			c.Mounts = append(c.Mounts, view.Mount{Source: "/var/lib/kubelet/pods/x/volumes/v", Destination: dest, Type: "bind", Options: []string{"rbind", "rw"}})
+		}
+		return c
+	}
+	cases := []struct {
+		name, policy string
+		c            *view.Container
+		want         []string
+	}{
+		{"the defaults", "", writable(), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log", "/var/lib"}},
+		{"a volume at a scratch directory keeps it", "", writable("/var/lib"), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log"}},
+		{"a volume above covers what is below", "", writable("/var"), []string{"/tmp", "/run"}},
+		{"a volume below does not", "", writable("/var/lib/postgresql/data", "/var/run/secrets/kubernetes.io/serviceaccount"), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log", "/var/lib"}},
+		{"/var/run is /run", "", writable("/var/run"), []string{"/tmp", "/var/tmp", "/var/cache", "/var/log", "/var/lib"}},
+		{"the node's own list", "readOnlyRootFilesystem:\n  scratch: [/srv/cache]\n  scratchSize: 10%\n", writable(), []string{"/srv/cache"}},
+		{"none", "readOnlyRootFilesystem:\n  scratch: []\n", writable(), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ReadOnlyRoot{}.Check(tc.c, loadControls(t, tc.policy), testEnv())
+			if len(got) != 1 || got[0].Rewrite == nil {
+				t.Fatalf("want one rewrite, got %s", texts(got))
+			}
+			var dirs []string
+			for _, m := range got[0].Rewrite.Scratch {
+				dirs = append(dirs, m.Destination)
+				if m.Type != "tmpfs" || !slices.Contains(m.Options, "noexec") || !slices.Contains(m.Options, "nosuid") ||
+					!slices.Contains(m.Options, "nodev") || !slices.Contains(m.Options, "tmpcopyup") {
+					t.Errorf("scratch mount %+v: want a nosuid, nodev, noexec tmpfs with the image's contents", m)
+				}
+			}
+			if !slices.Equal(dirs, tc.want) {
+				t.Errorf("scratch over %v, want %v", dirs, tc.want)
+			}
+		})
 	}
 }

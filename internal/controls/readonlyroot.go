@@ -1,20 +1,27 @@
 package controls
 
 import (
+	"path"
+	"strings"
+
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/view"
 )
 
 // ReadOnlyRoot makes the root filesystem read-only, so a compromised
 // process cannot plant binaries or edit the image. Writable volumes
-// (emptyDir and friends) are mounts and stay as they are.
+// (emptyDir and friends) are mounts and stay as they are. Where it forces
+// the root read-only, the scratch directories get a tmpfs each with the
+// image's contents copied in: a writable root layer lives no longer than
+// its container either, so a program that writes its pid file or cache
+// loses nothing, and what it writes cannot be run.
 type ReadOnlyRoot struct{}
 
 func (ReadOnlyRoot) Meta() Meta {
 	return Meta{
 		ID: "read-only-root", Key: "readOnlyRootFilesystem", Needs: CapFullSpec,
 		Reads: "`root.readonly`",
-		Does:  "makes the root filesystem read-only (`action: force`) or refuses (`refuse`); volumes stay writable",
+		Does:  "makes the root filesystem read-only (`action: force`, with a writable noexec tmpfs over each `scratch` directory no volume covers) or refuses (`refuse`); volumes stay writable",
 	}
 }
 
@@ -22,9 +29,50 @@ func (ReadOnlyRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Findi
 	if c.Process == nil || c.Process.RootReadonly {
 		return nil
 	}
-	return []Finding{forceFinding("read-only-root", "root.readonly", "writable root filesystem",
+	f := forceFinding("read-only-root", "root.readonly", "writable root filesystem",
 		"readOnlyRootFilesystem.action", s.ReadOnlyRoot.Action, view.SetRootReadonly,
-		"set readOnlyRootFilesystem: true (write to volumes), or add an exception for this pod that sets readOnlyRootFilesystem.mode: off")}
+		"set readOnlyRootFilesystem: true (write to volumes), or add an exception for this pod that sets readOnlyRootFilesystem.mode: off")
+	if f.Rewrite != nil {
+		f.Rewrite.Scratch = scratchFor(c.Mounts, s.ReadOnlyRoot.Scratch.Value, s.ReadOnlyRoot.ScratchSize.Value)
+	}
+	return []Finding{f}
+}
+
+// scratchFor gives each scratch directory no mount covers a tmpfs.
+// tmpcopyup (runc's extension) copies the image's directory in, with its
+// owners and modes, so /run/postgresql stays the postgres user's; the
+// tmpfs's own root is world-writable and sticky for the temporary
+// directories and root's otherwise, as images make them.
+func scratchFor(mounts []view.Mount, dirs []policy.ContainerDir, size policy.TmpfsSize) []view.Mount {
+	var out []view.Mount
+	for _, d := range dirs {
+		dir := string(d)
+		if coveredByMount(mounts, dir) {
+			continue
+		}
+		mode := "mode=755"
+		if dir == "/tmp" || dir == "/var/tmp" {
+			mode = "mode=1777"
+		}
+		opts := []string{"nosuid", "nodev", "noexec", mode}
+		if size != "" {
+			opts = append(opts, "size="+string(size))
+		}
+		out = append(out, view.Mount{Source: "tmpfs", Destination: dir, Type: "tmpfs", Options: append(opts, "tmpcopyup")})
+	}
+	return out
+}
+
+// coveredByMount reports whether a mount lies at dir or above it: the
+// volume already decides what is writable there.
+func coveredByMount(mounts []view.Mount, dir string) bool {
+	for _, m := range mounts {
+		dest := policy.CleanHostPath(path.Clean("/" + m.Destination))
+		if dest == "/" || dest == policy.CleanHostPath(dir) || strings.HasPrefix(policy.CleanHostPath(dir), dest+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // forceFinding is the shared shape of "must be on": rewrite it on, or

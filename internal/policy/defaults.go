@@ -93,7 +93,7 @@ func defaults() Document {
 			Sysctls:         Sysctls{Allow: set(SafeSysctls)},
 			Plugins:         Plugins{Allow: set([]PluginTrust{}), HookPaths: set([]HostPath{})},
 			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},
-			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force)},
+			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force), Scratch: set(DefaultScratch), ScratchSize: set(TmpfsSize("256m"))},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse), RootGroup: set(Allow)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire), MinHostID: set(DefaultMinHostID)},
@@ -103,6 +103,14 @@ func defaults() Document {
 		},
 	}
 }
+
+// DefaultScratch are the directories a forced read-only root keeps
+// writable: where Debian and most images put what a running program
+// writes (pid files and sockets, temporary files, caches, logs, state).
+// The root's programs, libraries and configuration (/usr, /bin, /lib,
+// /etc, /opt) stay read-only, and nothing written to a scratch directory
+// can be run (noexec).
+var DefaultScratch = []ContainerDir{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log", "/var/lib"}
 
 // DefaultMinHostID is the lowest host id a user namespace may map: ids
 // 0-65535 belong to the node's own users and files. kubelet allocates a

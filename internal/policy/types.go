@@ -152,6 +152,17 @@ type Privileged struct {
 type ReadOnlyRoot struct {
 	Mode   Setting[Mode]        `yaml:"mode"`
 	Action Setting[ForceAction] `yaml:"action"`
+	// Scratch lists the directories a forced read-only root keeps
+	// writable: each gets a tmpfs of its own with the image's contents
+	// copied in (runc's tmpcopyup), mounted nosuid, nodev and noexec, so
+	// programs that write their pid file, cache or log keep working while
+	// the programs and libraries stay read-only. A directory a volume
+	// already covers (the volume or one above it) is left to the volume.
+	Scratch Setting[[]ContainerDir] `yaml:"scratch"`
+	// ScratchSize bounds each scratch tmpfs (tmpfs's size=: bytes with
+	// an optional k, m or g, or a percentage of the node's memory). What
+	// a container writes there is also charged to its memory limit.
+	ScratchSize Setting[TmpfsSize] `yaml:"scratchSize"`
 }
 
 // NoNewPrivileges sets no_new_privs, so setuid binaries cannot raise

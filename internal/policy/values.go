@@ -180,6 +180,47 @@ func (HostPath) check(s string) error {
 	return nil
 }
 
+// ContainerDir is an absolute, clean directory inside a container that
+// nri-guard may mount over: not the root, and not /proc, /sys or /dev,
+// whose contents are the kernel's and the runtime's.
+type ContainerDir string
+
+func (ContainerDir) check(s string) error {
+	switch {
+	case !strings.HasPrefix(s, "/"):
+		return fmt.Errorf("must be an absolute path, got %q", s)
+	case path.Clean(s) != s || strings.ContainsRune(s, 0):
+		return fmt.Errorf("must be a clean path (no '..', '.', doubled or trailing '/'), got %q", s)
+	case s == "/":
+		return fmt.Errorf("cannot be the root itself: the root is what is kept read-only")
+	}
+	for _, kernel := range []string{"/proc", "/sys", "/dev"} {
+		if s == kernel || strings.HasPrefix(s, kernel+"/") {
+			return fmt.Errorf("cannot be %s or below it (the kernel's and the runtime's), got %q", kernel, s)
+		}
+	}
+	return nil
+}
+
+// TmpfsSize is tmpfs's size= option: a byte count with an optional k, m
+// or g suffix, or a percentage of the node's memory (1% to 100%).
+type TmpfsSize string
+
+func (TmpfsSize) check(s string) error {
+	digits, suffix := s, ""
+	if n := len(s); n > 0 && strings.ContainsAny(s[n-1:], "kmg%") {
+		digits, suffix = s[:n-1], s[n-1:]
+	}
+	v, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || v == 0 || len(digits) > 15 {
+		return fmt.Errorf("must be a size like 64m, 1g or 10%%, got %q", s)
+	}
+	if suffix == "%" && v > 100 {
+		return fmt.Errorf("a percentage must be at most 100%%, got %q", s)
+	}
+	return nil
+}
+
 // Glob matches with `*` (any run of characters, `/` included) and `?`
 // (one character). Everything else is literal.
 type Glob string

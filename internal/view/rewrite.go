@@ -24,7 +24,8 @@ const (
 	SetSeccomp
 	// DropCapability removes Capability from all five sets.
 	DropCapability
-	// SetRootReadonly makes the root filesystem read-only.
+	// SetRootReadonly makes the root filesystem read-only and mounts
+	// Scratch (tmpfs mounts) over the directories kept writable.
 	SetRootReadonly
 	// SetNoNewPrivileges sets no_new_privs.
 	SetNoNewPrivileges
@@ -70,6 +71,11 @@ type Rewrite struct {
 	Capability  string
 	// Paths and ReadonlyPaths are for AddMaskedPaths.
 	Paths, ReadonlyPaths []string
+	// Scratch are the tmpfs mounts SetRootReadonly adds. They go first
+	// in the spec's mounts: every mount the container already has lies
+	// outside them or below them, and a mount below one must be mounted
+	// after it to stay visible.
+	Scratch []Mount
 }
 
 // Change is a rewrite spelled out for people: field, before, after.
@@ -95,7 +101,7 @@ func (r Rewrite) Describe() Change {
 	case DropCapability:
 		return Change{Field: "process.capabilities", Before: r.Capability, After: "(dropped from every set)"}
 	case SetRootReadonly:
-		return Change{Field: "root.readonly", Before: "false", After: "true"}
+		return Change{Field: "root.readonly", Before: "false", After: "true" + scratchText(r.Scratch)}
 	case SetNoNewPrivileges:
 		return Change{Field: "process.noNewPrivileges", Before: "false", After: "true"}
 	case AddMaskedPaths:
@@ -104,6 +110,17 @@ func (r Rewrite) Describe() Change {
 		return Change{Field: "linux.namespaces.user", Before: "(the node's)", After: "the pod's own, 65536 host ids from the node's pool"}
 	}
 	return Change{Field: "?"}
+}
+
+func scratchText(scratch []Mount) string {
+	if len(scratch) == 0 {
+		return ""
+	}
+	dirs := make([]string, len(scratch))
+	for i, m := range scratch {
+		dirs[i] = m.Destination
+	}
+	return " (writable tmpfs over " + strings.Join(dirs, ", ") + ")"
 }
 
 func mountText(m Mount) string {
@@ -133,7 +150,12 @@ func (c *Container) Apply(r Rewrite) {
 			c.Process.UserNamespace = true
 			c.Process.UserNamespaceGiven = true
 		}
-	case DropCapability, SetRootReadonly, SetNoNewPrivileges, AddMaskedPaths:
+	case SetRootReadonly:
+		c.Mounts = append(slices.Clone(r.Scratch), c.Mounts...)
+		if c.Process != nil {
+			c.Process.apply(r)
+		}
+	case DropCapability, SetNoNewPrivileges, AddMaskedPaths:
 		if c.Process != nil {
 			c.Process.apply(r)
 		}

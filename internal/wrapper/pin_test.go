@@ -68,9 +68,10 @@ func TestPinKeepsTheJudgedDirectory(t *testing.T) {
 		t.Fatal(msg)
 	}
 	s := f.readSpec(t)
-	pinned, hostsPin := s.Mounts[0].Source, s.Mounts[1].Source
-	if pinned != filepath.Join(pinRoot, "c1", "0") || hostsPin != filepath.Join(pinRoot, "c1", "1") || s.Mounts[2].Source != "tmpfs" {
-		t.Fatalf("sources handed to runc: %q %q %q", pinned, hostsPin, s.Mounts[2].Source)
+	pinned, hostsPin, tmp := mountAt(t, s, "/data").Source, mountAt(t, s, "/etc/hosts").Source, mountAt(t, s, "/tmp").Source
+	pins := filepath.Join(pinRoot, "c1") + "/"
+	if !strings.HasPrefix(pinned, pins) || !strings.HasPrefix(hostsPin, pins) || pinned == hostsPin || tmp != "tmpfs" {
+		t.Fatalf("sources handed to runc: %q %q %q", pinned, hostsPin, tmp)
 	}
 
 	// The swap, after the check.
@@ -150,6 +151,19 @@ func writePolicy(t *testing.T, dir, body string) string {
 	return p
 }
 
+// mountAt is the spec's mount at dest; the guard adds its own (a read-only
+// root's scratch tmpfs) in front, so tests find theirs by destination.
+func mountAt(t *testing.T, s *specs.Spec, dest string) specs.Mount {
+	t.Helper()
+	for _, m := range s.Mounts {
+		if m.Destination == dest {
+			return m
+		}
+	}
+	t.Fatalf("no mount at %s in %+v", dest, s.Mounts)
+	return specs.Mount{}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -174,10 +188,10 @@ func TestPinsAreNoWayIn(t *testing.T) {
 		t.Fatal(msg)
 	}
 	s := f.readSpec(t)
-	if err := os.WriteFile(filepath.Join(s.Mounts[0].Source, "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
+	if err := os.WriteFile(filepath.Join(mountAt(t, s, "/ro").Source, "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
 		t.Fatalf("writing through the pin of a read-only mount: %v, want EROFS", err)
 	}
-	if err := os.WriteFile(filepath.Join(s.Mounts[1].Source, "x"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(mountAt(t, s, "/rw").Source, "x"), nil, 0o644); err != nil {
 		t.Fatalf("the pin of a writable mount must stay writable: %v", err)
 	}
 
