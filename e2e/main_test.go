@@ -210,6 +210,11 @@ func buildImages() error {
 	busyboxImage = filepath.Join(workDir, "busybox.tar")
 	bb := []string{"--ref", "localhost/e2e/busybox:1", "--out", busyboxImage,
 		"--file", "/bin/busybox:/bin/busybox", "--file", sysprobeBin + ":/bin/sysprobe", "--file", suidprobeBin + ":/bin/suidprobe", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
+		// what the read-only root's scratch keeps writable, a directory of
+		// another owner in it, and the attack shape of a scratch
+		// directory linked to /etc (e2e/scratch_test.go)
+		"--dir", "/run", "--dir", "/var", "--dir", "/var/tmp:1777", "--dir", "/var/cache", "--dir", "/var/lib", "--dir", "/var/lib/app:750:33:33",
+		"--symlink", "/var/log:/etc",
 		"--file", filepath.Join(repoRoot, "e2e", "tools", "passwd") + ":/etc/passwd",
 		"--file", filepath.Join(repoRoot, "e2e", "tools", "group") + ":/etc/group",
 		"--user", "0:0", "--cmd", "/bin/sh"}

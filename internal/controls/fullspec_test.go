@@ -221,7 +221,9 @@ func testReadOnlyRootScratch(t *testing.T) {
 		{"a volume at a scratch directory keeps it", "", writable("/var/lib"), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log"}},
 		{"a volume above covers what is below", "", writable("/var"), []string{"/tmp", "/run"}},
 		{"a volume below does not", "", writable("/var/lib/postgresql/data", "/var/run/secrets/kubernetes.io/serviceaccount"), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log", "/var/lib"}},
-		{"/var/run is /run", "", writable("/var/run"), []string{"/tmp", "/var/tmp", "/var/cache", "/var/log", "/var/lib"}},
+		{"a volume at /var/run is not one at /run (the image decides whether it links them)", "", writable("/var/run"), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log", "/var/lib"}},
+		{"a volume cleaned as runc cleans it", "", writable("/var/run/../lib/x/.."), []string{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log"}},
+		{"none in a user namespace", "", func() *view.Container { c := writable(); c.Process.UserNamespace = true; return c }(), nil},
 		{"the node's own list", "readOnlyRootFilesystem:\n  scratch: [/srv/cache]\n  scratchSize: 10%\n", writable(), []string{"/srv/cache"}},
 		{"none", "readOnlyRootFilesystem:\n  scratch: []\n", writable(), nil},
 	}

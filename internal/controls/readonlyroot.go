@@ -33,28 +33,29 @@ func (ReadOnlyRoot) Check(c *view.Container, s *policy.Controls, _ *Env) []Findi
 		"readOnlyRootFilesystem.action", s.ReadOnlyRoot.Action, view.SetRootReadonly,
 		"set readOnlyRootFilesystem: true (write to volumes), or add an exception for this pod that sets readOnlyRootFilesystem.mode: off")
 	if f.Rewrite != nil {
-		f.Rewrite.Scratch = scratchFor(c.Mounts, s.ReadOnlyRoot.Scratch.Value, s.ReadOnlyRoot.ScratchSize.Value)
+		f.Rewrite.Scratch = scratchFor(c, s.ReadOnlyRoot.Scratch.Value, s.ReadOnlyRoot.ScratchSize.Value)
 	}
 	return []Finding{f}
 }
 
 // scratchFor gives each scratch directory no mount covers a tmpfs.
-// tmpcopyup (runc's extension) copies the image's directory in, with its
-// owners and modes, so /run/postgresql stays the postgres user's; the
-// tmpfs's own root is world-writable and sticky for the temporary
-// directories and root's otherwise, as images make them.
-func scratchFor(mounts []view.Mount, dirs []policy.ContainerDir, size policy.TmpfsSize) []view.Mount {
+// tmpcopyup (runc's extension) copies the image's directory in, its
+// contents and its own owner and mode, so /run/postgresql stays the
+// postgres user's. A container in a user namespace gets none: runc would
+// copy inside the namespace, which cannot read the image's root-only
+// directories (Debian's /var/cache/ldconfig), and the container would
+// not start.
+func scratchFor(c *view.Container, dirs []policy.ContainerDir, size policy.TmpfsSize) []view.Mount {
+	if c.Process.UserNamespace {
+		return nil
+	}
 	var out []view.Mount
 	for _, d := range dirs {
 		dir := string(d)
-		if coveredByMount(mounts, dir) {
+		if coveredByMount(c.Mounts, dir) {
 			continue
 		}
-		mode := "mode=755"
-		if dir == "/tmp" || dir == "/var/tmp" {
-			mode = "mode=1777"
-		}
-		opts := []string{"nosuid", "nodev", "noexec", mode}
+		opts := []string{"nosuid", "nodev", "noexec"}
 		if size != "" {
 			opts = append(opts, "size="+string(size))
 		}
@@ -64,11 +65,12 @@ func scratchFor(mounts []view.Mount, dirs []policy.ContainerDir, size policy.Tmp
 }
 
 // coveredByMount reports whether a mount lies at dir or above it: the
-// volume already decides what is writable there.
+// volume already decides what is writable there. Destinations are paths
+// in the container, cleaned as runc cleans them.
 func coveredByMount(mounts []view.Mount, dir string) bool {
 	for _, m := range mounts {
-		dest := policy.CleanHostPath(path.Clean("/" + m.Destination))
-		if dest == "/" || dest == policy.CleanHostPath(dir) || strings.HasPrefix(policy.CleanHostPath(dir), dest+"/") {
+		dest := path.Clean("/" + m.Destination)
+		if dest == "/" || dest == dir || strings.HasPrefix(dir, dest+"/") {
 			return true
 		}
 	}

@@ -93,7 +93,7 @@ func defaults() Document {
 			Sysctls:         Sysctls{Allow: set(SafeSysctls)},
 			Plugins:         Plugins{Allow: set([]PluginTrust{}), HookPaths: set([]HostPath{})},
 			Capabilities:    Capabilities{Allow: set(BaselineCapabilities), Added: set(AddedRefuse)},
-			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force), Scratch: set(DefaultScratch), ScratchSize: set(TmpfsSize("256m"))},
+			ReadOnlyRoot:    ReadOnlyRoot{Action: set(Force), Scratch: set(DefaultScratch), ScratchSize: set(TmpfsSize("64m"))},
 			NoNewPrivileges: NoNewPrivileges{Action: set(Force)},
 			RunAsRoot:       RunAsRoot{Mode: set(Off), Action: set(RootRefuse), RootGroup: set(Allow)},
 			UserNamespaces:  UserNamespaces{Mode: set(Off), Want: set(UserNSRequire), MinHostID: set(DefaultMinHostID)},
@@ -109,7 +109,8 @@ func defaults() Document {
 // writes (pid files and sockets, temporary files, caches, logs, state).
 // The root's programs, libraries and configuration (/usr, /bin, /lib,
 // /etc, /opt) stay read-only, and nothing written to a scratch directory
-// can be run (noexec).
+// can be executed directly (noexec; an interpreter can still read a
+// script from there, as from any volume).
 var DefaultScratch = []ContainerDir{"/tmp", "/var/tmp", "/run", "/var/cache", "/var/log", "/var/lib"}
 
 // DefaultMinHostID is the lowest host id a user namespace may map: ids

@@ -53,6 +53,12 @@ func TestK3sPresetAgainstLookalikes(t *testing.T) {
 		{"local-path-provisioner", p, genuineProvisioner, "k3s-local-path-provisioner"},
 		{"helper setup", p, genuineHelper, "k3s-local-path-helper"},
 		{"helper teardown", p, genuineTeardown, "k3s-local-path-helper"},
+		// local-path-provisioner v0.0.31 on (K3s 1.37 ships v0.0.37) adds
+		// the action; seen on the real kubelet of e2e/cluster.
+		{"helper setup with its action", p, with(genuineHelper, func(w *Workload) { w.Args = append(w.Args, "-a", "create") }), "k3s-local-path-helper"},
+		{"helper teardown with its action", p, with(genuineTeardown, func(w *Workload) { w.Args = append(w.Args, "-a", "delete") }), "k3s-local-path-helper"},
+		{"helper setup with a foreign action", p, with(genuineHelper, func(w *Workload) { w.Args = append(w.Args, "-a", "delete") }), ""},
+		{"helper setup with more after its action", p, with(genuineHelper, func(w *Workload) { w.Args = append(w.Args, "-a", "create", "-x") }), ""},
 
 		{"coredns from another registry", p, with(genuineCoreDNS, func(w *Workload) { w.Image = "evil.example/x/rancher/mirrored-coredns-coredns:1" }), ""},
 		{"coredns from another registry, same path", p, with(genuineCoreDNS, func(w *Workload) { w.Image = "evil.example/rancher/mirrored-coredns-coredns:1" }), ""},

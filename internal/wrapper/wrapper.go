@@ -226,7 +226,7 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 		}
 	}
 	applier := apply.Spec{UserNamespace: func(s *specs.Spec) error { return enterUserNamespace(cfg, inv, bundle, s, c) }}
-	if err := applier.Apply(spec, d.Rewrites); err != nil {
+	if err := applier.Apply(spec, realScratch(rootfsPath(bundle, spec), d.Rewrites)); err != nil {
 		releasePins(inv.containerID())
 		var step *apply.StepError
 		if errors.As(err, &step) && step.Kind == view.SetUserNamespace {

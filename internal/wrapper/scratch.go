@@ -1,0 +1,56 @@
+package wrapper
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/view"
+	"golang.org/x/sys/unix"
+)
+
+// realScratch keeps of a read-only root's scratch mounts those whose
+// directory the image has as a real directory, reached from the root
+// filesystem without a symlink. An image linking /var/log to /etc would
+// otherwise make /etc writable (red team); a directory the image lacks
+// is left out rather than created. A container the guard gives a user
+// namespace gets none (see controls' scratchFor). The decision's rewrites
+// are not changed in place: they are the engine's.
+func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
+	out := slices.Clone(rewrites)
+	userNamespace := slices.ContainsFunc(out, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace })
+	for i, r := range out {
+		if r.Kind != view.SetRootReadonly || len(r.Scratch) == 0 {
+			continue
+		}
+		if userNamespace {
+			out[i].Scratch = nil
+			continue
+		}
+		out[i].Scratch = slices.DeleteFunc(slices.Clone(r.Scratch), func(m view.Mount) bool { return !isRealDir(rootfs, m.Destination) })
+	}
+	return out
+}
+
+// isRealDir opens dir below rootfs refusing every symlink on the way
+// (openat2 RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH) and wants a directory.
+func isRealDir(rootfs, dir string) bool {
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(root)
+	rel := strings.TrimPrefix(filepath.Clean("/"+dir), "/")
+	if rel == "" {
+		return false
+	}
+	fd, err := unix.Openat2(root, rel, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
+}
