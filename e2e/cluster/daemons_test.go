@@ -232,6 +232,9 @@ func (b *bed) startAPIServer() error {
 		// As K3s: privileged pods are admitted by the API (the guard is
 		// what refuses them).
 		"--allow-privileged=true",
+		// As K3s: the apiserver reaches the kubelet (logs, exec) at its
+		// address; the node name is in no resolver of the bed.
+		"--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
 		"--client-ca-file="+pki("ca.crt"),
 		"--tls-cert-file="+pki("apiserver.crt"), "--tls-private-key-file="+pki("apiserver.key"),
 		"--kubelet-client-certificate="+pki("apiserver-kubelet-client.crt"),

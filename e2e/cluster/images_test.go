@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -20,6 +21,9 @@ import (
 const (
 	pauseRef   = "localhost/e2e/pause:1"
 	busyboxRef = "localhost/e2e/busybox:1"
+	// the same busybox whose image user is nobody, for the pods that ask
+	// runAsNonRoot (the kubelet checks it against the image's user)
+	busyboxNobodyRef = "localhost/e2e/busybox-nobody:1"
 )
 
 var busyboxApplets = []string{
@@ -66,20 +70,23 @@ func (b *bed) buildTools() error {
 	}
 	pause := []string{"--ref", pauseRef, "--out", b.path("images", "pause.tar"),
 		"--file", b.pauseBin + ":/pause", "--entrypoint", "/pause", "--user", "65534:65534"}
-	for _, args := range [][]string{pause, bb} {
+	nobody := append(slices.Clone(bb), "--user", "65534:65534")
+	nobody[1], nobody[3] = busyboxNobodyRef, b.path("images", "busybox-nobody.tar")
+	for _, args := range [][]string{pause, bb, nobody} {
 		if out, err := exec.Command(mkimage, args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("mkimage %v: %v\n%s", args, err, out)
 		}
 	}
 	b.images["pause"] = b.path("images", "pause.tar")
 	b.images["busybox"] = b.path("images", "busybox.tar")
+	b.images["busybox-nobody"] = b.path("images", "busybox-nobody.tar")
 	return nil
 }
 
 // importImages loads the bed's own images into containerd's k8s.io
 // namespace, where the kubelet's pods find them.
 func (b *bed) importImages() error {
-	for _, name := range []string{"pause", "busybox"} {
+	for _, name := range []string{"pause", "busybox", "busybox-nobody"} {
 		if out, err := b.ctr("images", "import", b.images[name]); err != nil {
 			return fmt.Errorf("%v\n%s", err, out)
 		}

@@ -197,6 +197,12 @@ func refusalOf(t *testing.T, ns, pod, container string) string {
 	return text
 }
 
+// describe is kubectl describe of a pod, for failure messages.
+func describe(ns, pod string) string {
+	out, _ := node.kubectl("describe", "pod", "-n", ns, pod)
+	return out
+}
+
 // podLogs reads a container's log through the apiserver (and the
 // kubelet's API).
 func podLogs(ns, pod string) (string, error) {

@@ -100,7 +100,7 @@ image() {
 	# The inputs: the arguments, and every host file they name.
 	local sum
 	sum=$( {
-		printf '%s\n' "$ref" "$user" "${args[@]}"
+		printf '%s\n' "$ref" "$user" "entry=$entry" "${args[@]}"
 		sha256sum "$mkimage" "$0"
 		for a in "${args[@]}"; do
 			case $a in
@@ -111,14 +111,16 @@ image() {
 	if [ -f "$tar" ] && [ "$(cat "$tar.inputs" 2>/dev/null)" = "$sum" ]; then
 		log "$name: unchanged, kept"
 	else
-		"$mkimage" --ref "$ref" --out "$tar" --user "$user" --entrypoint "$entry" "${args[@]}"
+		local entryArgs=()
+		[ -z "$entry" ] || entryArgs=(--entrypoint "$entry")
+		"$mkimage" --ref "$ref" --out "$tar" --user "$user" "${entryArgs[@]}" "${args[@]}"
 		echo "$sum" >"$tar.inputs"
 		log "$name: built $(du -h "$tar" | cut -f1)"
 	fi
 	local idx=$out/index.txt
 	touch "$idx"
 	grep -v "^$name " "$idx" >"$idx.new" || true
-	echo "$name $ref $user $entry ${ports// /,}" >>"$idx.new"
+	echo "$name $ref $user ${entry:--} ${ports// /,}" >>"$idx.new"
 	sort "$idx.new" >"$idx" && rm -f "$idx.new"
 }
 
@@ -158,7 +160,9 @@ for name in "${names[@]}"; do
 	servicelb)
 		stage servicelb iptables busybox-static
 		users "$etc/servicelb"
-		image servicelb e2e 0:0 /usr/bin/entry "" -- --tree "$stages/servicelb:/" \
+		# klipper-lb's shape: no entrypoint, CMD ["entry"] found on PATH
+		# (the k3s-system preset's exception pins that command line).
+		image servicelb e2e 0:0 "" "" -- --tree "$stages/servicelb:/" --cmd entry \
 			--file "$here/servicelb-entry.sh:/usr/bin/entry:0:0:0755" --symlink /bin/sh:busybox \
 			--file "$etc/servicelb/passwd:/etc/passwd" --file "$etc/servicelb/group:/etc/group" --dir /run --dir /tmp:1777 \
 			--env PATH=/usr/sbin:/usr/bin:/sbin:/bin
