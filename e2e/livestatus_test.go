@@ -11,9 +11,11 @@ import (
 	"testing"
 )
 
-// TestLiveStatus: after an allowed and a refused pod, `nri-guard status
-// --json` answers from the running plugin with the counts and the
-// refusal; with the plugin killed it exits 2 with one clear line.
+// TestLiveStatus: after an allowed pod, one the plugin refuses and one
+// only the runtime wrapper refuses, `nri-guard status --json` answers
+// from the running plugin with its counts and refusal, and shows the
+// wrapper's refusal and tallies beside them (exactly one refused
+// creation); with the plugin killed it exits 2 with one clear line.
 func TestLiveStatus(t *testing.T) {
 	eachVersion(t, func(t *testing.T, e *env, tag string) {
 		ok := e.newPod("default", "live-ok-"+tag, false)
@@ -26,8 +28,20 @@ func TestLiveStatus(t *testing.T) {
 		if _, err := bad.create(map[string]any{"mounts": []any{map[string]any{"host_path": "/run", "container_path": "/host-run"}}}); err == nil {
 			t.Fatal("a pod mounting /run was not refused")
 		}
-		out, err := e.inNamespace(guardBin, "status", "--json").Output()
+		// CAP_SYS_ADMIN is the wrapper's to judge: NRI cannot see it.
+		wrapperOnly := e.newPod("default", "live-wrapper-"+tag, false)
+		defer wrapperOnly.remove()
+		if id, err := wrapperOnly.create(map[string]any{"linux": map[string]any{"security_context": map[string]any{"capabilities": map[string]any{"add_capabilities": []any{"SYS_ADMIN"}}}}}); err != nil {
+			t.Fatalf("the wrapper's pod was refused at create, by the plugin: %s", guardText(err.Error()))
+		} else if _, err := e.crictl("start", id); err == nil {
+			t.Fatal("a container adding CAP_SYS_ADMIN started")
+		}
+		out, err := e.inNamespace(guardBin, "status", "--json", "--decision-log", e.decisionLog()).Output()
 		var report struct {
+			Wrapper *struct {
+				Counts   map[string]int64 `json:"counts"`
+				Refusals []struct{ Workload, Text string }
+			} `json:"wrapper"`
 			Health string `json:"health"`
 			Source string `json:"source"`
 			Live   *struct {
@@ -49,6 +63,10 @@ func TestLiveStatus(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("the refusal is not among the last ones:\n%s", out)
+		}
+		if report.Wrapper == nil || report.Wrapper.Counts["create-refuse"] != 1 || len(report.Wrapper.Refusals) != 1 ||
+			report.Wrapper.Refusals[0].Workload != "default/live-wrapper-"+tag+"/c1" || !strings.Contains(report.Wrapper.Refusals[0].Text, "CAP_SYS_ADMIN") {
+			t.Fatalf("status does not show the wrapper's one refusal (want create-refuse 1 and its text):\n%s", out)
 		}
 		e.stopGuard(syscall.SIGKILL)
 		down, err := e.inNamespace(guardBin, "status").CombinedOutput()

@@ -36,6 +36,8 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	socket := fs.String("socket", layout.Node().StatusSocket, "the running plugin's status socket")
 	judgedDir := fs.String("judged-dir", judged.DefaultDir, "where the runtime wrapper marks the containers it judged")
 	roots := fs.String("runc-roots", strings.Join(judged.DefaultRoots, ","), "runc root directories (globs, comma-separated) to look for running containers in")
+	talliesDir := fs.String("tallies", layout.Node().Tallies, "where the runtime wrapper counts its refusals")
+	decisionLog := fs.String("decision-log", layout.Node().DecisionLog, "the decision log (the runtime wrapper's refusals are read from it)")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -85,6 +87,12 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 			report.Unjudged = unjudged
 			return ok, "running containers no guard judged"
 		},
+		func() (bool, string) {
+			ws := readWrapperStatus(*talliesDir, *decisionLog)
+			report.Wrapper = &ws
+			reportWrapper(out, ws)
+			return true, ""
+		},
 	} {
 		if ok, problem := check(); !ok {
 			report.Problems = append(report.Problems, problem)
@@ -104,6 +112,7 @@ type statusReport struct {
 	Policy   reload.Status     `json:"policy"`
 	Live     *nriplugin.Live   `json:"live,omitempty"`
 	Unjudged []judged.Unjudged `json:"unjudged,omitempty"`
+	Wrapper  *wrapperStatus    `json:"wrapper,omitempty"`
 }
 
 func (r *statusReport) finish(stdout io.Writer, asJSON bool, code int) int {

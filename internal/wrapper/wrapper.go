@@ -172,7 +172,13 @@ func guardCreate(cfg Config, inv invocation) string {
 		d.Action = engine.Refuse
 		why = strings.TrimPrefix(why+"; refused after the decision: "+msg, "; ")
 	}
-	logDecision(cfg, inv, &d, pol.Files, why)
+	// The log's message for a refusal is its text, as the plugin's is,
+	// then why the decision was made as it was.
+	logged := why
+	if msg != "" {
+		logged = strings.TrimSuffix(msg+"; "+why, "; ")
+	}
+	logDecision(cfg, inv, &d, pol.Files, logged)
 	countDecision(cfg, inv, &d, why)
 	return msg
 }

@@ -54,7 +54,7 @@ func TestDoubtfulCommandLines(t *testing.T) {
 	// Main refuses it before judging or running anything.
 	f := newFixture(t)
 	cfgPath := filepath.Join(f.dir, "runtime.yaml")
-	os.WriteFile(cfgPath, []byte("runc: "+filepath.Join(f.dir, "no-runc")+"\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\n"), 0o644)
+	os.WriteFile(cfgPath, []byte(f.runtimeYAML(filepath.Join(f.dir, "no-runc"))), 0o644)
 	t.Setenv(ConfigEnv, cfgPath)
 	f.writeSpec(t, appSpec("default"))
 	var stderr strings.Builder
@@ -90,6 +90,13 @@ func newFixture(t *testing.T) *fixture {
 	f.cfg = Config{Runc: "/bin/true", Policy: filepath.Join(dir, "policy.yaml"), PolicyDir: filepath.Join(dir, "none"),
 		DecisionLog: filepath.Join(dir, "decisions.jsonl"), RecordKey: filepath.Join(dir, "record.key")}
 	return f
+}
+
+// runtimeYAML is the wrapper's configuration for the fixture: every path
+// in its own directory, so no test counts or marks on the node's /run.
+func (f *fixture) runtimeYAML(runc string) string {
+	return "runc: " + runc + "\npolicy: " + f.cfg.Policy + "\nrecordKey: " + f.cfg.RecordKey + "\ndecisionLog: " + f.cfg.DecisionLog +
+		"\ntallies: " + filepath.Join(f.dir, "tallies") + "\njudgedDir: " + filepath.Join(f.dir, "judged") + "\n"
 }
 
 func (f *fixture) writeSpec(t *testing.T, spec *specs.Spec) {
@@ -289,7 +296,7 @@ func TestBrokenPolicyFallsBackToTheLastGood(t *testing.T) {
 func TestEveryVerbThatStartsABundleIsGuarded(t *testing.T) {
 	f := newFixture(t)
 	cfgPath := filepath.Join(f.dir, "runtime.yaml")
-	os.WriteFile(cfgPath, []byte("runc: /bin/true\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\nallowRestore: true\n"), 0o644)
+	os.WriteFile(cfgPath, []byte(f.runtimeYAML("/bin/true")+"allowRestore: true\n"), 0o644)
 	t.Setenv(ConfigEnv, cfgPath)
 	for _, verb := range []string{"create", "run", "restore"} {
 		f.writeSpec(t, appSpec("default", "CAP_SYS_ADMIN"))
@@ -307,7 +314,7 @@ func TestRestoreIsRefusedUnlessAllowed(t *testing.T) {
 	cfgPath := filepath.Join(f.dir, "runtime.yaml")
 	// No real runc: were the restore let through, Main could not exec
 	// one and would say so instead.
-	base := "runc: " + filepath.Join(f.dir, "no-runc") + "\npolicy: " + f.cfg.Policy + "\nrecordKey: " + f.cfg.RecordKey + "\ndecisionLog: " + f.cfg.DecisionLog + "\n"
+	base := f.runtimeYAML(filepath.Join(f.dir, "no-runc"))
 	t.Setenv(ConfigEnv, cfgPath)
 	os.WriteFile(cfgPath, []byte(base), 0o644)
 	f.writeSpec(t, appSpec("default"))
@@ -337,7 +344,7 @@ func TestEveryRefusalIsCounted(t *testing.T) {
 	f := newFixture(t)
 	tallies := filepath.Join(f.dir, "tallies")
 	cfgPath := filepath.Join(f.dir, "runtime.yaml")
-	os.WriteFile(cfgPath, []byte("runc: "+filepath.Join(f.dir, "no-runc")+"\npolicy: "+f.cfg.Policy+"\nrecordKey: "+f.cfg.RecordKey+"\ndecisionLog: "+f.cfg.DecisionLog+"\ntallies: "+tallies+"\n"), 0o644)
+	os.WriteFile(cfgPath, []byte(f.runtimeYAML(filepath.Join(f.dir, "no-runc"))), 0o644)
 	t.Setenv(ConfigEnv, cfgPath)
 	f.writeSpec(t, appSpec("default", "CAP_SYS_ADMIN"))
 	for _, args := range [][]string{
