@@ -2,7 +2,6 @@ package decisionlog
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -54,11 +53,19 @@ func (f *File) WriteLine(line []byte) error {
 	f.dropped = 0
 	if f.MaxBytes > 0 && size > f.MaxBytes {
 		if err := f.rotate(); err != nil {
-			return fmt.Errorf("rotating the decision log: %w", err)
+			return &RotateError{Err: err}
 		}
 	}
 	return nil
 }
+
+// RotateError says the line was written but the file could not be
+// rotated: nothing was dropped, the file grows past its bound until a
+// later rotation succeeds.
+type RotateError struct{ Err error }
+
+func (e *RotateError) Error() string { return "rotating the decision log: " + e.Err.Error() }
+func (e *RotateError) Unwrap() error { return e.Err }
 
 // Dropped is how many lines wait to be reported as dropped.
 func (f *File) Dropped() int64 {

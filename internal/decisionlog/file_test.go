@@ -3,6 +3,7 @@ package decisionlog
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -139,5 +140,26 @@ func TestFullDiskDropsAndSaysSo(t *testing.T) {
 	var rec map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil || rec["schemaVersion"] != float64(SchemaVersion) {
 		t.Fatalf("the dropped line is not a record: %q %v", lines[0], err)
+	}
+}
+
+// A rotation that fails is said as such: the line was written, nothing
+// is counted as dropped (a wrapper would otherwise tally a lost line).
+func TestRotationFailureIsNotADroppedLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "decisions.jsonl")
+	// Path.1 is a directory with a file in it: the rename onto it fails.
+	if err := os.MkdirAll(filepath.Join(path+".1", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := &File{Path: path, MaxBytes: 4, Keep: 1}
+	err := f.WriteLine([]byte(`{"n":1}`))
+	var rotate *RotateError
+	if !errors.As(err, &rotate) {
+		t.Fatalf("want a RotateError, got %v", err)
+	}
+	data, _ := os.ReadFile(path)
+	if string(data) != "{\"n\":1}\n" || f.Dropped() != 0 {
+		t.Fatalf("log %q, dropped %d: want the line written and none dropped", data, f.Dropped())
 	}
 }

@@ -182,7 +182,7 @@ func (m *Metrics) Serve(l net.Listener) error {
 type wrapperCollector struct{ dir string }
 
 var wrapperEvents = prometheus.NewDesc("nri_guard_wrapper_events_total",
-	"The runtime wrapper's events: create-<action> for its decisions, strict for a container judged without a verified decision record, refused-<verb> for every refusal it returned, log-dropped for decision log lines it could not write.",
+	"The runtime wrapper's events: create-<action> for its decisions, strict for a container judged without a verified decision record, refused-<verb> for every refusal it returned, log-dropped for decision log lines it could not write, log-rotate-failed for lines written to a log it could not rotate.",
 	[]string{"event"}, nil)
 
 func (wrapperCollector) Describe(ch chan<- *prometheus.Desc) { ch <- wrapperEvents }

@@ -333,7 +333,12 @@ func writeSpec(path string, spec *specs.Spec, mode os.FileMode) error {
 // refusal or the exec goes on, the log is not the guard.
 func logDecision(cfg Config, inv invocation, d *engine.Decision, files []string, why string) {
 	out := &decisionlog.File{Path: cfg.DecisionLog, MaxBytes: cfg.DecisionLogMaxBytes, Keep: cfg.DecisionLogKeep}
-	if err := decisionlog.New(out).Write("runtime", d, files, why); err != nil {
+	err := decisionlog.New(out).Write("runtime", d, files, why)
+	var rotate *decisionlog.RotateError
+	switch {
+	case errors.As(err, &rotate):
+		count(cfg, inv, "log-rotate-failed") // the line is in the log
+	case err != nil:
 		count(cfg, inv, "log-dropped")
 	}
 }
