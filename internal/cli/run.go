@@ -23,6 +23,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/reload"
+	"github.com/nri-guard/nri-guard/internal/tally"
 	"gopkg.in/yaml.v3"
 )
 
@@ -331,7 +332,9 @@ func openDecisionFile(path string, rot logRotation) (decisionlog.LineWriter, err
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, err
 	}
-	return &decisionlog.File{Path: path, MaxBytes: rot.MaxBytes, Keep: rot.Keep}, nil
+	f := &decisionlog.File{Path: path, MaxBytes: rot.MaxBytes, Keep: rot.Keep}
+	f.Pending, f.Reported = tally.DroppedLines(layout.Node().Tallies)
+	return f, nil
 }
 
 // openAppend opens a log for appending; O_APPEND makes each line's single

@@ -24,6 +24,14 @@ type File struct {
 	// Keep is how many rotated files (Path.1 ... Path.Keep) are kept.
 	Keep int
 
+	// Pending, when set, is asked under the log's lock for lines other
+	// processes dropped and nobody has reported yet (the runtime
+	// wrapper's, kept in its tallies); after the report is written,
+	// Reported is told how many it covered. Under the one lock, two
+	// writers never report the same lines.
+	Pending  func() int64
+	Reported func(n int64)
+
 	mu      sync.Mutex
 	dropped int64 // lines not written since the last one that was
 }
@@ -41,11 +49,7 @@ const (
 func (f *File) WriteLine(line []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	data := append(line, '\n')
-	if f.dropped > 0 {
-		data = append(droppedLine(f.dropped), data...)
-	}
-	size, err := f.appendLocked(data)
+	size, err := f.appendLocked(append(line, '\n'))
 	if err != nil {
 		f.dropped++
 		return err
@@ -84,12 +88,20 @@ func droppedLine(n int64) []byte {
 // short (a full disk) is cut off again by size, which is exact only while
 // no other writer (the plugin, a wrapper) can append behind it. A line is
 // a few hundred bytes, so writers wait microseconds.
-func (f *File) appendLocked(data []byte) (int64, error) {
+func (f *File) appendLocked(line []byte) (int64, error) {
 	unlock, err := f.lock(unix.LOCK_EX)
 	if err != nil {
 		return 0, err
 	}
 	defer unlock()
+	var others int64
+	if f.Pending != nil {
+		others = max(f.Pending(), 0)
+	}
+	data := line
+	if n := f.dropped + others; n > 0 {
+		data = append(droppedLine(n), line...)
+	}
 	out, err := os.OpenFile(f.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return 0, err
@@ -105,6 +117,9 @@ func (f *File) appendLocked(data []byte) (int64, error) {
 		}
 		out.Close()
 		return 0, err
+	}
+	if others > 0 && f.Reported != nil {
+		f.Reported(others)
 	}
 	fi, err := out.Stat()
 	if cerr := out.Close(); err == nil {

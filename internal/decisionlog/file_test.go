@@ -163,3 +163,21 @@ func TestRotationFailureIsNotADroppedLine(t *testing.T) {
 		t.Fatalf("log %q, dropped %d: want the line written and none dropped", data, f.Dropped())
 	}
 }
+
+// Lines other processes dropped (the wrapper's, told by Pending) are said
+// once, by the next line written, and Reported learns how many.
+func TestOthersDroppedLinesAreReportedOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "decisions.jsonl")
+	dropped, reported := int64(3), int64(0)
+	f := &File{Path: path, Pending: func() int64 { return dropped - reported }, Reported: func(n int64) { reported += n }}
+	for _, line := range []string{`{"n":1}`, `{"n":2}`} {
+		if err := f.WriteLine([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"action":"dropped","dropped":3`) || lines[1] != `{"n":1}` || lines[2] != `{"n":2}` || reported != 3 {
+		t.Fatalf("reported %d; log:\n%s", reported, data)
+	}
+}

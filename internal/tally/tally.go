@@ -17,7 +17,13 @@ import (
 )
 
 // Add counts one event of name in dir, creating both as needed.
-func Add(dir, name string) error {
+func Add(dir, name string) error { return AddN(dir, name, 1) }
+
+// AddN counts n events at once: one write of n bytes, atomic as one.
+func AddN(dir, name string, n int64) error {
+	if n <= 0 || n > 1<<20 {
+		return errors.New("tally: bad count")
+	}
 	if !validName(name) {
 		return errors.New("tally: bad counter name " + name)
 	}
@@ -30,11 +36,20 @@ func Add(dir, name string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write([]byte{'.'})
+	_, err = f.Write([]byte(strings.Repeat(".", int(n))))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// Count is one counter's value; a missing one is 0.
+func Count(dir, name string) int64 {
+	info, err := os.Stat(filepath.Join(dir, name))
+	if err != nil || !validName(name) {
+		return 0
+	}
+	return info.Size()
 }
 
 // Read returns every counter in dir; a missing dir holds none.
@@ -63,4 +78,14 @@ func Read(dir string) (map[string]int64, error) {
 // validName keeps counters to one plain path element.
 func validName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, "/\x00") && name != "." && name != ".." && !strings.HasPrefix(name, ".")
+}
+
+// DroppedLines are the decision log's hooks (decisionlog.File's Pending
+// and Reported) for the lines runtime wrappers could not write, counted
+// in dir as log-dropped: whoever writes the log next, the plugin or a
+// wrapper, says them, and they are marked as said.
+func DroppedLines(dir string) (pending func() int64, reported func(int64)) {
+	pending = func() int64 { return Count(dir, "log-dropped") - Count(dir, "log-dropped-reported") }
+	reported = func(n int64) { AddN(dir, "log-dropped-reported", n) }
+	return pending, reported
 }

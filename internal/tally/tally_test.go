@@ -73,3 +73,21 @@ func TestAddsFromProcesses(t *testing.T) {
 		t.Fatalf("got %s, want 800", strconv.FormatInt(got["x"], 10))
 	}
 }
+
+func TestDroppedLinesAreSaidOnce(t *testing.T) {
+	dir := t.TempDir()
+	pending, reported := DroppedLines(dir)
+	if pending() != 0 {
+		t.Fatal("lines pending in an empty tally")
+	}
+	if err := AddN(dir, "log-dropped", 2); err != nil {
+		t.Fatal(err)
+	}
+	if n := pending(); n != 2 {
+		t.Fatalf("pending %d, want 2", n)
+	}
+	reported(2)
+	if n := pending(); n != 0 || Count(dir, "log-dropped") != 2 {
+		t.Fatalf("after the report: pending %d, dropped %d", n, Count(dir, "log-dropped"))
+	}
+}

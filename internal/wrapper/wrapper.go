@@ -333,6 +333,11 @@ func writeSpec(path string, spec *specs.Spec, mode os.FileMode) error {
 // refusal or the exec goes on, the log is not the guard.
 func logDecision(cfg Config, inv invocation, d *engine.Decision, files []string, why string) {
 	out := &decisionlog.File{Path: cfg.DecisionLog, MaxBytes: cfg.DecisionLogMaxBytes, Keep: cfg.DecisionLogKeep}
+	if cfg.Tallies != "" {
+		// Lines earlier wrappers could not write are said in the log by
+		// the first one that can write again.
+		out.Pending, out.Reported = tally.DroppedLines(cfg.Tallies)
+	}
 	err := decisionlog.New(out).Write("runtime", d, files, why)
 	var rotate *decisionlog.RotateError
 	switch {
