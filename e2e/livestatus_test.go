@@ -54,7 +54,7 @@ func TestLiveStatus(t *testing.T) {
 		if jerr := json.Unmarshal(out, &report); jerr != nil || report.Live == nil {
 			t.Fatalf("status --json: %v %v\n%s", err, jerr, out)
 		}
-		if !strings.HasPrefix(report.Source, "live") || !report.Live.Connected || report.Live.Counts["create"]["refuse"] < 1 || len(report.Live.Active) == 0 {
+		if !strings.HasPrefix(report.Source, "live") || !report.Live.Connected || report.Live.Counts["create"]["refuse"] != 1 || len(report.Live.Active) == 0 {
 			t.Fatalf("live status lacks the connection, the counts or the controls:\n%s", out)
 		}
 		found := false

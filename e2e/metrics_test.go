@@ -19,6 +19,13 @@ import (
 // wrapper's creations reach it through its tallies.
 func TestMetricsEndpoint(t *testing.T) {
 	eachVersion(t, func(t *testing.T, e *env, tag string) {
+		series := []string{
+			`nri_guard_decisions_total{action="refuse",phase="create"}`,
+			`nri_guard_findings_total{control="host-mounts",mode="enforce",phase="create"}`,
+			`nri_guard_decision_duration_seconds_count{phase="create"}`,
+			`nri_guard_wrapper_events_total{event="create-rewrite"}`,
+		}
+		before := scrapeUnix(t, e.metricsSocket())
 		ok := e.newPod("default", "metrics-ok-"+tag, false)
 		defer ok.remove()
 		id, err := ok.create(nil)
@@ -34,19 +41,18 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Fatal("a pod mounting /run was not refused")
 		}
 		out := scrapeUnix(t, e.metricsSocket())
-		for _, want := range []struct {
-			series string
-			min    float64
-		}{
-			{`nri_guard_decisions_total{action="refuse",phase="create"}`, 1},
-			{`nri_guard_findings_total{control="host-mounts",mode="enforce",phase="create"}`, 1},
-			{`nri_guard_decision_duration_seconds_count{phase="create"}`, 2},
-			{`nri_guard_runtime_connected`, 1},
-			{`nri_guard_policy_generation`, 1},
-			{`nri_guard_wrapper_events_total{event="create-rewrite"}`, 1},
-		} {
-			if got := seriesValue(out, want.series); got < want.min {
-				t.Errorf("%s = %v, want at least %v", want.series, got, want.min)
+		// Exactly what the two pods did: one refusal and its finding, two
+		// container decisions timed, and three creations the wrapper
+		// rewrote (both sandboxes, the allowed container; the refused one
+		// never reached it).
+		for i, want := range []float64{1, 1, 2, 3} {
+			if got := seriesValue(out, series[i]) - max(seriesValue(before, series[i]), 0); got != want { // a series not yet there is 0
+				t.Errorf("%s grew by %v, want %v", series[i], got, want)
+			}
+		}
+		for _, s := range []string{`nri_guard_runtime_connected`, `nri_guard_policy_generation`} {
+			if seriesValue(out, s) != 1 {
+				t.Errorf("%s = %v, want 1", s, seriesValue(out, s))
 			}
 		}
 		if strings.Contains(out, "metrics-bad-"+tag) {
