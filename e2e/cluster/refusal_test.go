@@ -124,3 +124,54 @@ func TestStaticPodRefusedLikeAPIPod(t *testing.T) {
 }
 
 func staticPodPath(name string) string { return staticPodDir + "/" + name + ".yaml" }
+
+// TestWrapperRefusalShownInEvents: a container adding CAP_SYS_ADMIN is
+// refused by the runtime wrapper (NRI cannot see capabilities), at start;
+// the user still reads nri-guard's whole text in a Warning event of the
+// pod and in the container's status, as for a refusal at creation.
+func TestWrapperRefusalShownInEvents(t *testing.T) {
+	defer count(t)
+	t.Cleanup(func() { deleteObjects(t, "pod/sysadmin") })
+	mustApply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: sysadmin}
+spec:
+  containers:
+  - name: c
+    image: %s
+    imagePullPolicy: Never
+    command: ["sleep", "3600"]
+    securityContext: {capabilities: {add: [SYS_ADMIN]}}
+`, busyboxRef))
+	text := refusalOf(t, "default", "sysadmin", "c")
+	if !strings.Contains(text, "CAP_SYS_ADMIN") || !strings.HasPrefix(text, "nri-guard: refused default/sysadmin/c: ") {
+		t.Fatalf("the wrapper's refusal %q does not name the pod and CAP_SYS_ADMIN", text)
+	}
+	var seen []string
+	if !pollUntil(60*time.Second, func() bool {
+		seen = nil
+		for _, e := range podEvents("default", "sysadmin") {
+			if e.Type == "Warning" && strings.Contains(e.Message, text) {
+				return true
+			}
+			seen = append(seen, e.Reason+": "+e.Message)
+		}
+		return false
+	}) {
+		t.Fatalf("no Warning event of default/sysadmin carries the wrapper's text %q; events:\n%s", text, strings.Join(seen, "\n"))
+	}
+	s, _ := getPod("default", "sysadmin")
+	shown := false
+	for _, c := range s.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && strings.Contains(w.Message, text) {
+			shown = true
+		}
+		if x := c.State.Terminated; x != nil && strings.Contains(x.Message, text) {
+			shown = true
+		}
+	}
+	if !shown {
+		t.Errorf("the container's status does not carry the wrapper's text:\n%s", describe("default", "sysadmin"))
+	}
+	t.Logf("kubectl describe pod shows the wrapper's refusal: %s", text)
+}
