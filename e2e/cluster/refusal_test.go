@@ -45,8 +45,17 @@ func expectRefusalShown(t *testing.T, ns, pod, container string) string {
 	if msg, _ := createContainerError(s); !strings.Contains(msg, text) {
 		t.Errorf("the container's waiting message does not carry nri-guard's full text:\n got: %s\nwant: …%s…", msg, text)
 	}
+	expectWarningCarries(t, ns, pod, text, 30*time.Second)
+	return text
+}
+
+// expectWarningCarries waits for a Warning event of the pod carrying
+// nri-guard's whole text, and says which events there were when none
+// does.
+func expectWarningCarries(t *testing.T, ns, pod, text string, limit time.Duration) bool {
+	t.Helper()
 	var seen []string
-	if !pollUntil(30*time.Second, func() bool {
+	if pollUntil(limit, func() bool {
 		seen = nil
 		for _, e := range podEvents(ns, pod) {
 			if e.Type == "Warning" && strings.Contains(e.Message, text) {
@@ -56,9 +65,10 @@ func expectRefusalShown(t *testing.T, ns, pod, container string) string {
 		}
 		return false
 	}) {
-		t.Errorf("no Warning event of %s/%s carries nri-guard's full text %q; events:\n%s", ns, pod, text, strings.Join(seen, "\n"))
+		return true
 	}
-	return text
+	t.Errorf("no Warning event of %s/%s carries nri-guard's full text %q; events:\n%s", ns, pod, text, strings.Join(seen, "\n"))
+	return false
 }
 
 // TestRefusalShownInEvents: a privileged pod is admitted by the API and
@@ -147,30 +157,22 @@ spec:
 	if !strings.Contains(text, "CAP_SYS_ADMIN") || !strings.HasPrefix(text, "nri-guard: refused default/sysadmin/c: ") {
 		t.Fatalf("the wrapper's refusal %q does not name the pod and CAP_SYS_ADMIN", text)
 	}
-	var seen []string
-	if !pollUntil(60*time.Second, func() bool {
-		seen = nil
-		for _, e := range podEvents("default", "sysadmin") {
-			if e.Type == "Warning" && strings.Contains(e.Message, text) {
+	if !expectWarningCarries(t, "default", "sysadmin", text, 60*time.Second) {
+		t.FailNow()
+	}
+	// The kubelet sends the event before it updates the pod's status.
+	if !pollUntil(30*time.Second, func() bool {
+		s, _ := getPod("default", "sysadmin")
+		for _, c := range s.ContainerStatuses {
+			if w := c.State.Waiting; w != nil && strings.Contains(w.Message, text) {
 				return true
 			}
-			seen = append(seen, e.Reason+": "+e.Message)
+			if x := c.State.Terminated; x != nil && strings.Contains(x.Message, text) {
+				return true
+			}
 		}
 		return false
 	}) {
-		t.Fatalf("no Warning event of default/sysadmin carries the wrapper's text %q; events:\n%s", text, strings.Join(seen, "\n"))
-	}
-	s, _ := getPod("default", "sysadmin")
-	shown := false
-	for _, c := range s.ContainerStatuses {
-		if w := c.State.Waiting; w != nil && strings.Contains(w.Message, text) {
-			shown = true
-		}
-		if x := c.State.Terminated; x != nil && strings.Contains(x.Message, text) {
-			shown = true
-		}
-	}
-	if !shown {
 		t.Errorf("the container's status does not carry the wrapper's text:\n%s", describe("default", "sysadmin"))
 	}
 	t.Logf("kubectl describe pod shows the wrapper's refusal: %s", text)
