@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -100,7 +101,6 @@ func liveDecisions(t *testing.T, e *env) int64 {
 func tallyOf(t *testing.T, e *env, name string) int64 {
 	t.Helper()
 	out, _ := e.inNamespace("sh", "-c", "stat -c %s /run/nri-guard/tallies/"+name+" 2>/dev/null || echo 0").Output()
-	var n int64
-	json.Unmarshal([]byte(strings.TrimSpace(string(out))), &n)
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	return n
 }

@@ -39,6 +39,7 @@ type fixture struct {
 	Name, Level, Check string
 	Pass               bool
 	Pod                map[string]any
+	Doc                string // Pod as JSON, what kubectl is given
 	Baseline           string // admission in psaBaselineNS: admitted or forbidden
 	Restricted         string // admission in psaRestrictedNS
 	Guard              string // nri-guard on the node: runs, runs (rewritten: ...), refused (...), or what the kubelet did
@@ -126,6 +127,8 @@ func loadFixtures(t *testing.T) []*fixture {
 				f := &fixture{Level: level, Pass: result == "pass", Check: digits.ReplaceAllString(base, ""),
 					Name: strings.ReplaceAll(level[:1]+"-"+result+"-"+base, "_", "-")}
 				f.Pod = asBedPod(pod, f.Name, 20000+len(fixtures))
+				doc, _ := json.Marshal(f.Pod)
+				f.Doc = string(doc)
 				fixtures = append(fixtures, f)
 			}
 		}
@@ -170,8 +173,7 @@ func asBedPod(pod map[string]any, name string, hostPort int) map[string]any {
 func admission(t *testing.T, fixtures []*fixture, ns string, set func(*fixture, string)) {
 	var docs []string
 	for _, f := range fixtures {
-		doc, _ := json.Marshal(f.Pod)
-		docs = append(docs, string(doc))
+		docs = append(docs, f.Doc)
 	}
 	out, err := node.kubectlIn(strings.Join(docs, "\n---\n"), "apply", "--dry-run=server", "-n", ns, "-f", "-")
 	text := out
@@ -207,8 +209,7 @@ func runOnNode(t *testing.T, batch []*fixture) {
 	})
 	var docs []string
 	for _, f := range batch {
-		doc, _ := json.Marshal(f.Pod)
-		docs = append(docs, string(doc))
+		docs = append(docs, f.Doc)
 	}
 	mustApplyIn(t, guardNS, strings.Join(docs, "\n---\n"))
 	pending := slices.Clone(batch)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -41,10 +40,7 @@ func k3sImage(t *testing.T, name, ref string) {
 	imported.Store("k3s:"+ref, ref)
 }
 
-var (
-	corednsOnce sync.Once
-	corednsErr  error
-)
+var coredns = &shared{what: "CoreDNS", ns: "kube-system", selector: "k8s-app=kube-dns", podPrefix: "coredns-"}
 
 // ensureCoreDNS deploys CoreDNS the way K3s's manifests/coredns.yaml
 // does (its ServiceAccount and RBAC, the Corefile K3s writes, the
@@ -53,16 +49,7 @@ var (
 func ensureCoreDNS(t *testing.T) {
 	t.Helper()
 	k3sImage(t, "coredns", corednsImage)
-	corednsOnce.Do(func() {
-		if corednsErr = apply(t, corednsManifest()); corednsErr != nil {
-			return
-		}
-		corednsErr = waitReadyPods("kube-system", "k8s-app=kube-dns", 120*time.Second)
-	})
-	if corednsErr != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns")
-		t.Fatalf("CoreDNS: %v\n%s\ndecisions: %+v", corednsErr, desc, decisionsWhere("kube-system", "coredns-"))
-	}
+	coredns.ensure(t, corednsManifest())
 }
 
 // waitReadyPods waits until every pod matching selector is Ready.
@@ -226,10 +213,7 @@ spec:
   selector: {app: nothing}
   ports: [{port: 80}]
 `)
-	ip, err := node.kubectl("get", "service", "named", "-o", "jsonpath={.spec.clusterIP}")
-	if err != nil || ip == "" {
-		t.Fatalf("service named: no ClusterIP: %v", err)
-	}
+	ip := clusterIP(t, "named")
 	mustApply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: lookup}
@@ -260,10 +244,7 @@ spec:
 	t.Logf("CoreDNS answered named.default.svc.cluster.local -> %s and %s -> %s", ip, nodeName, nodeIP)
 }
 
-var (
-	localPathOnce sync.Once
-	localPathErr  error
-)
+var localPath = &shared{what: "local-path-provisioner", ns: "kube-system", selector: "app=local-path-provisioner", podPrefix: "local-path-"}
 
 // ensureLocalPath deploys local-path-provisioner the way K3s's
 // manifests/local-storage.yaml does (the default StorageClass, K3s's
@@ -273,16 +254,7 @@ func ensureLocalPath(t *testing.T) {
 	t.Helper()
 	k3sImage(t, "local-path-provisioner", localPathImage)
 	k3sImage(t, "busybox", helperImage)
-	localPathOnce.Do(func() {
-		if localPathErr = apply(t, localPathManifest()); localPathErr != nil {
-			return
-		}
-		localPathErr = waitReadyPods("kube-system", "app=local-path-provisioner", 120*time.Second)
-	})
-	if localPathErr != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", "kube-system", "-l", "app=local-path-provisioner")
-		t.Fatalf("local-path-provisioner: %v\n%s\ndecisions: %+v", localPathErr, desc, decisionsWhere("kube-system", "local-path-"))
-	}
+	localPath.ensure(t, localPathManifest())
 }
 
 // localPathManifest: the volume scripts are the bed's own: setup makes
@@ -408,15 +380,7 @@ spec:
   volumes: [{name: data, persistentVolumeClaim: {claimName: pv-data}}]
 `, name, busyboxRef, script)
 	}
-	mustApply(t, `apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: pv-data}
-spec:
-  accessModes: [ReadWriteOnce]
-  storageClassName: local-path
-  resources: {requests: {storage: 64Mi}}
----
-`+pod("pv-writer", "echo "+token+" > /data/token && cat /data/token"))
+	mustApply(t, pvcManifest("pv-data", "64Mi")+pod("pv-writer", "echo "+token+" > /data/token && cat /data/token"))
 	if s := waitPod(t, "default", "pv-writer", 120*time.Second, "finished", succeeded); s.Phase != "Succeeded" {
 		logs, _ := podLogs("default", "pv-writer")
 		t.Fatalf("writer: phase %s, log %q; helper decisions: %+v\n%s", s.Phase, logs, decisionsWhere("kube-system", "helper-pod-"), describe("default", "pv-writer"))

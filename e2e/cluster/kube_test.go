@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -195,6 +196,54 @@ func refusalOf(t *testing.T, ns, pod, container string) string {
 		t.Fatalf("no refusal of %s/%s/%s in the decision log; its records for the pod: %+v", ns, pod, container, decisions(ns, pod))
 	}
 	return text
+}
+
+// shared is a workload several tests use (CoreDNS, the local-path
+// provisioner, nginx): deployed once per run, the first test that needs
+// it waits until its pods are Ready, and every test that needs it fails
+// with the pods' description and decisions when it never was.
+type shared struct {
+	what, ns, selector string
+	podPrefix          string // of its pods' names, for their decisions
+	once               sync.Once
+	err                error
+}
+
+func (c *shared) ensure(t *testing.T, manifest string) {
+	t.Helper()
+	c.once.Do(func() {
+		if c.err = apply(t, manifest); c.err == nil {
+			c.err = waitReadyPods(c.ns, c.selector, 120*time.Second)
+		}
+	})
+	if c.err != nil {
+		desc, _ := node.kubectl("describe", "pods", "-n", c.ns, "-l", c.selector)
+		t.Fatalf("%s: %v\n%s\ndecisions: %+v", c.what, c.err, desc, decisionsWhere(c.ns, c.podPrefix))
+	}
+}
+
+// clusterIP is a Service's ClusterIP in the default namespace.
+func clusterIP(t *testing.T, service string) string {
+	t.Helper()
+	ip, err := node.kubectl("get", "service", service, "-o", "jsonpath={.spec.clusterIP}")
+	if err != nil || ip == "" {
+		t.Fatalf("service %s has no ClusterIP: %v", service, err)
+	}
+	return ip
+}
+
+// pvcManifest is a claim on K3s's default StorageClass, ending in a
+// document separator so a pod may follow.
+func pvcManifest(name, size string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: %s}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-path
+  resources: {requests: {storage: %s}}
+---
+`, name, size)
 }
 
 // describe is kubectl describe of a pod, for failure messages.

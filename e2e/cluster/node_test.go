@@ -85,10 +85,7 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `, busyboxRef, body))
 	waitPod(t, "default", "web", 90*time.Second, "running", running)
-	ip, err := node.kubectl("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}")
-	if err != nil || ip == "" {
-		t.Fatalf("service web has no ClusterIP: %v", err)
-	}
+	ip := clusterIP(t, "web")
 	// kube-proxy may not have synced the Service's rules yet: the client
 	// retries.
 	if got := fetchOnce(t, "fetch", "http://"+ip+":80/"); got != body {

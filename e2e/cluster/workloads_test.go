@@ -5,7 +5,6 @@ package cluster
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -16,18 +15,13 @@ import (
 // manifest gives them an emptyDir for what they write: the forced
 // read-only root keeps its scratch directories writable.
 
-var (
-	nginxOnce sync.Once
-	nginxErr  error
-)
+var nginx = &shared{what: "nginx", ns: "default", selector: "app=nginx", podPrefix: "nginx-"}
 
 // ensureNginx runs nginx as a Deployment behind the Service "nginx"
 // (port 80), once per run.
 func ensureNginx(t *testing.T) {
 	t.Helper()
-	ref := importImage(t, "nginx")
-	nginxOnce.Do(func() {
-		if nginxErr = apply(t, fmt.Sprintf(`apiVersion: apps/v1
+	nginx.ensure(t, fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: nginx}
 spec:
@@ -51,15 +45,7 @@ metadata: {name: nginx}
 spec:
   selector: {app: nginx}
   ports: [{port: 80, targetPort: 80}]
-`, ref)); nginxErr != nil {
-			return
-		}
-		nginxErr = waitReadyPods("default", "app=nginx", 120*time.Second)
-	})
-	if nginxErr != nil {
-		desc, _ := node.kubectl("describe", "pods", "-l", "app=nginx")
-		t.Fatalf("nginx: %v\n%s\ndecisions: %+v", nginxErr, desc, decisionsWhere("default", "nginx-"))
-	}
+`, importImage(t, "nginx")))
 }
 
 const nginxPage = "nri-guard e2e nginx page"
@@ -124,10 +110,7 @@ func TestServiceLBForwardsNodePort(t *testing.T) {
 	defer count(t)
 	ensureNginx(t)
 	k3sImage(t, "servicelb", klipperImage)
-	ip, err := node.kubectl("get", "service", "nginx", "-o", "jsonpath={.spec.clusterIP}")
-	if err != nil || ip == "" {
-		t.Fatalf("service nginx: no ClusterIP: %v", err)
-	}
+	ip := clusterIP(t, "nginx")
 	const port = 8088
 	t.Cleanup(func() { deleteObjects(t, "-n", "kube-system", "daemonset/svclb-nginx-e2e0a1b2") })
 	mustApply(t, fmt.Sprintf(`apiVersion: apps/v1
@@ -194,15 +177,7 @@ spec:
     volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
   volumes: [{name: data, persistentVolumeClaim: {claimName: pg-data}}]
 `, ref)
-	mustApply(t, `apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: pg-data}
-spec:
-  accessModes: [ReadWriteOnce]
-  storageClassName: local-path
-  resources: {requests: {storage: 256Mi}}
----
-`+pod)
+	mustApply(t, pvcManifest("pg-data", "256Mi")+pod)
 	psql := func(sql string) (string, error) {
 		var out string
 		var err error
@@ -256,11 +231,9 @@ spec:
   ports: [{port: 6379}]
 `, ref))
 	waitPod(t, "default", "redis", 120*time.Second, "running", running)
-	ip, err := node.kubectl("get", "service", "redis", "-o", "jsonpath={.spec.clusterIP}")
-	if err != nil || ip == "" {
-		t.Fatalf("service redis: no ClusterIP: %v", err)
-	}
+	ip := clusterIP(t, "redis")
 	var out string
+	var err error
 	if !pollUntil(60*time.Second, func() bool {
 		out, err = node.kubectl("exec", "redis", "--", "redis-cli", "-h", ip, "ping")
 		return err == nil && out == "PONG"
@@ -295,10 +268,7 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `, ref))
 	waitPod(t, "default", "pyweb", 120*time.Second, "running", running)
-	ip, err := node.kubectl("get", "service", "pyweb", "-o", "jsonpath={.spec.clusterIP}")
-	if err != nil || ip == "" {
-		t.Fatalf("service pyweb: no ClusterIP: %v", err)
-	}
+	ip := clusterIP(t, "pyweb")
 	if body, want := fetchOnce(t, "fetch-pyweb", "http://"+ip+"/"), "nri-guard e2e pyweb"; body != want {
 		t.Fatalf("pyweb answered %q, want %q", body, want)
 	}
