@@ -17,29 +17,28 @@ import (
 // namespace gets none (see controls' scratchFor). The decision's rewrites
 // are not changed in place: they are the engine's.
 func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
-	out := slices.Clone(rewrites)
-	userNamespace := slices.ContainsFunc(out, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace })
-	for i, r := range out {
-		if r.Kind != view.SetRootReadonly || len(r.Scratch) == 0 {
-			continue
-		}
-		if userNamespace {
-			out[i].Scratch = nil
-			continue
-		}
-		out[i].Scratch = slices.DeleteFunc(slices.Clone(r.Scratch), func(m view.Mount) bool { return !isRealDir(rootfs, m.Destination) })
+	at := slices.IndexFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
+	if at < 0 {
+		return rewrites
 	}
+	out := slices.Clone(rewrites)
+	out[at].Scratch = nil
+	if slices.ContainsFunc(out, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace }) {
+		return out
+	}
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return out // no root filesystem to look in: no scratch
+	}
+	defer unix.Close(root)
+	out[at].Scratch = slices.DeleteFunc(slices.Clone(rewrites[at].Scratch), func(m view.Mount) bool { return !isRealDir(root, m.Destination) })
 	return out
 }
 
-// isRealDir opens dir below rootfs refusing every symlink on the way
-// (openat2 RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH) and wants a directory.
-func isRealDir(rootfs, dir string) bool {
-	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(root)
+// isRealDir opens dir below the root filesystem refusing every symlink on
+// the way (openat2 RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH) and wants a
+// directory.
+func isRealDir(root int, dir string) bool {
 	rel := strings.TrimPrefix(filepath.Clean("/"+dir), "/")
 	if rel == "" {
 		return false
