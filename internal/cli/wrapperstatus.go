@@ -50,17 +50,15 @@ func readWrapperStatus(talliesDir, logPath string) wrapperStatus {
 			ws.Unreadable = append(ws.Unreadable, err.Error())
 		}
 		ws.Refusals = append(found, ws.Refusals...)
-		if len(ws.Refusals) >= recentWrapperRefusals {
+		if len(ws.Refusals) >= nriplugin.RecentRefusals {
 			break
 		}
 	}
-	if n := len(ws.Refusals); n > recentWrapperRefusals {
-		ws.Refusals = ws.Refusals[n-recentWrapperRefusals:]
+	if n := len(ws.Refusals); n > nriplugin.RecentRefusals {
+		ws.Refusals = ws.Refusals[n-nriplugin.RecentRefusals:]
 	}
 	return ws
 }
-
-const recentWrapperRefusals = 10
 
 // runtimeRefusals are the refusals the wrapper logged in the last logTail
 // bytes of the file, oldest first.

@@ -8,8 +8,9 @@ import (
 	"github.com/nri-guard/nri-guard/internal/engine"
 )
 
-// recentRefusals is how many refusals the live status keeps.
-const recentRefusals = 10
+// RecentRefusals is how many refusals the live status keeps (the
+// plugin's, and those of the runtime wrapper `nri-guard status` reads).
+const RecentRefusals = 10
 
 // live is what `nri-guard status` asks the running plugin: counts since
 // start and the last refusals. Decisions write it under its own lock.
@@ -57,7 +58,7 @@ func (l *live) decided(phase string, d *engine.Decision, msg string) {
 	if d.Action != engine.Refuse {
 		return
 	}
-	if len(l.refusals) == recentRefusals {
+	if len(l.refusals) == RecentRefusals {
 		l.refusals = append(l.refusals[:0:0], l.refusals[1:]...)
 	}
 	l.refusals = append(l.refusals, Refusal{Time: time.Now().UTC(), Phase: phase, Workload: engine.WorkloadName(d.Container), Text: msg})
