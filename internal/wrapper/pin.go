@@ -179,29 +179,9 @@ func (s *sources) any() bool {
 }
 
 // pin bind-mounts every open source, except those of mounts the decision
-// drops, onto pinRoot/<id>/<n> and makes that the mount's source in the
-// spec. runcRoot is runc's state root, which tells later whether the
-// container still exists. On error nothing of the container stays
-// pinned.
-func (s *sources) pin(spec *specs.Spec, id, runcRoot string, rewrites []view.Rewrite) error {
-	if !validID(id) {
-		return fmt.Errorf("the container ID %q cannot name a pin directory", id)
-	}
-	if err := preparePinRoot(); err != nil {
-		return err
-	}
-	sweepPins(time.Now())
-	dir := filepath.Join(pinRoot, id)
-	if err := unpinDir(dir); err != nil { // a create retried under the same ID
-		return err
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.Symlink(filepath.Join(runcRoot, id), filepath.Join(dir, pinStateLink)); err != nil {
-		unpinDir(dir)
-		return err
-	}
+// drops, onto dir/<n> (dir from pinDir) and makes that the mount's
+// source in the spec. On error the caller removes dir.
+func (s *sources) pin(spec *specs.Spec, dir string, rewrites []view.Rewrite) error {
 	for i, fd := range s.fds {
 		m := view.Mount{Destination: spec.Mounts[i].Destination, Options: spec.Mounts[i].Options}
 		if fd < 0 || rewritten(rewrites, view.DropMount, m.Destination) {
@@ -216,6 +196,32 @@ func (s *sources) pin(spec *specs.Spec, id, runcRoot string, rewrites []view.Rew
 		spec.Mounts[i].Source = target
 	}
 	return nil
+}
+
+// pinDir makes the container's pin directory afresh (a create retried
+// under the same ID starts over), with the link to runc's state that
+// keeps it while runc knows the container. It holds the pins and the
+// copies of scratch directories (scratchcopy.go).
+func pinDir(id, runcRoot string) (string, error) {
+	if !validID(id) {
+		return "", fmt.Errorf("the container ID %q cannot name a pin directory", id)
+	}
+	if err := preparePinRoot(); err != nil {
+		return "", err
+	}
+	sweepPins(time.Now())
+	dir := filepath.Join(pinRoot, id)
+	if err := unpinDir(dir); err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Symlink(filepath.Join(runcRoot, id), filepath.Join(dir, pinStateLink)); err != nil {
+		unpinDir(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 // pinOne mounts the open file onto target, recursively, so that an rbind

@@ -13,9 +13,8 @@ import (
 // directory the image has as a real directory, reached from the root
 // filesystem without a symlink. An image linking /var/log to /etc would
 // otherwise make /etc writable (red team); a directory the image lacks
-// is left out rather than created. A container the guard gives a user
-// namespace gets none (see controls' scratchFor). The decision's rewrites
-// are not changed in place: they are the engine's.
+// is left out rather than created. The decision's rewrites are not
+// changed in place: they are the engine's.
 func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
 	at := slices.IndexFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
 	if at < 0 {
@@ -23,9 +22,6 @@ func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
 	}
 	out := slices.Clone(rewrites)
 	out[at].Scratch = nil
-	if slices.ContainsFunc(out, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace }) {
-		return out
-	}
 	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return out // no root filesystem to look in: no scratch
@@ -33,6 +29,12 @@ func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
 	defer unix.Close(root)
 	out[at].Scratch = slices.DeleteFunc(slices.Clone(rewrites[at].Scratch), func(m view.Mount) bool { return !isRealDir(root, m.Destination) })
 	return out
+}
+
+// hasScratch reports whether the read-only root rewrite has scratch
+// directories left.
+func hasScratch(rewrites []view.Rewrite) bool {
+	return slices.ContainsFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
 }
 
 // isRealDir opens dir below the root filesystem refusing every symlink on

@@ -41,7 +41,7 @@ func TestRealScratch(t *testing.T) {
 		t.Fatal("the engine's rewrites were changed in place")
 	}
 	withUserNS := append(slices.Clone(rewrites), view.Rewrite{Kind: view.SetUserNamespace})
-	if got := realScratch(rootfs, withUserNS); len(got[1].Scratch) != 0 {
-		t.Fatalf("a container given a user namespace got scratch %v", got[1].Scratch)
+	if got := realScratch(rootfs, withUserNS); len(got[1].Scratch) != 3 {
+		t.Fatalf("a container given a user namespace keeps its real scratch directories (copied later): got %v", got[1].Scratch)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -217,8 +218,9 @@ func count(cfg Config, inv invocation, event string) {
 }
 
 // carryOut makes the decision true in the bundle: it pins the judged bind
-// sources, applies the rewrites, enters the user namespace and writes the
-// spec. It returns the refusal text, or "" to go on.
+// sources, copies the scratch directories of a container it gives a user
+// namespace, applies the rewrites, enters the user namespace and writes
+// the spec. It returns the refusal text, or "" to go on.
 func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode os.FileMode, c *view.Container, d *engine.Decision, srcs *sources) string {
 	if d.Action == engine.Refuse {
 		return d.RefusalText()
@@ -226,13 +228,27 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 	if !srcs.any() && len(d.Rewrites) == 0 {
 		return ""
 	}
-	if srcs.any() {
-		if err := srcs.pin(spec, inv.containerID(), runcRoot(inv), d.Rewrites); err != nil {
+	rewrites := realScratch(rootfsPath(bundle, spec), d.Rewrites)
+	userNamespace := slices.ContainsFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace })
+	if srcs.any() || userNamespace && hasScratch(rewrites) {
+		dir, err := pinDir(inv.containerID(), runcRoot(inv))
+		if err != nil {
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
+		}
+		if err := srcs.pin(spec, dir, d.Rewrites); err != nil {
+			releasePins(inv.containerID())
+			return "nri-guard-runc: refused: " + oneLine(err.Error())
+		}
+		if userNamespace {
+			if rewrites, err = copyScratch(dir, rootfsPath(bundle, spec), rewrites); err != nil {
+				releasePins(inv.containerID())
+				return "nri-guard-runc: refused: " + oneLine(err.Error()) +
+					"; give the directory a volume, or list fewer directories in readOnlyRootFilesystem.scratch"
+			}
 		}
 	}
 	applier := apply.Spec{UserNamespace: func(s *specs.Spec) error { return enterUserNamespace(cfg, inv, bundle, s, c) }}
-	if err := applier.Apply(spec, realScratch(rootfsPath(bundle, spec), d.Rewrites)); err != nil {
+	if err := applier.Apply(spec, rewrites); err != nil {
 		releasePins(inv.containerID())
 		var step *apply.StepError
 		if errors.As(err, &step) && step.Kind == view.SetUserNamespace {

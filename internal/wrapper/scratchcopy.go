@@ -1,0 +1,235 @@
+package wrapper
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nri-guard/nri-guard/internal/view"
+	"golang.org/x/sys/unix"
+)
+
+// A container the guard gives a user namespace cannot have its scratch
+// directories as runc's tmpfs with tmpcopyup: runc copies inside the
+// namespace, where the image's files belong to ids it does not map, so
+// the copy fails on root-only directories or comes out owned by nobody
+// (PostgreSQL's /run/postgresql, nginx's /var/lib/nginx). The wrapper
+// makes the copy itself, on the node, before runc starts: a tmpfs of the
+// scratch size per directory in the container's pin directory, holding
+// the image's directory with its owners and modes, bind-mounted in its
+// place. The user namespace step idmaps it like every bind mount, so the
+// image's ids on disk are the same ids inside.
+
+// Bounds of one copy: an image is not trusted to be small.
+const (
+	scratchCopyEntries = 20000
+	scratchCopyDepth   = 64
+)
+
+// copyScratch replaces each scratch tmpfs of the read-only root rewrite
+// with a bind mount of a copy made in dir (the container's pin
+// directory). The engine's rewrites are not changed in place.
+func copyScratch(dir, rootfs string, rewrites []view.Rewrite) ([]view.Rewrite, error) {
+	at := slices.IndexFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
+	if at < 0 {
+		return rewrites, nil
+	}
+	root, err := unix.Open(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the root filesystem: %w", err)
+	}
+	defer unix.Close(root)
+	out := slices.Clone(rewrites)
+	out[at].Scratch = make([]view.Mount, len(rewrites[at].Scratch))
+	for i, m := range rewrites[at].Scratch {
+		target := filepath.Join(dir, "scratch-"+strconv.Itoa(i))
+		if err := copyOneScratch(root, m, target); err != nil {
+			return nil, fmt.Errorf("the scratch directory %s (copied for the user namespace): %w", m.Destination, err)
+		}
+		out[at].Scratch[i] = view.Mount{Source: target, Destination: m.Destination, Type: "bind",
+			Options: []string{"bind", "nosuid", "nodev", "noexec"}}
+	}
+	return out, nil
+}
+
+// copyOneScratch mounts a tmpfs of the scratch's size at target and
+// copies the image's directory into it, the tmpfs's root taking the
+// directory's owner and mode.
+func copyOneScratch(root int, m view.Mount, target string) error {
+	src, err := openBeneath(root, m.Destination)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(src)
+	var st unix.Stat_t
+	if err := unix.Fstat(src, &st); err != nil {
+		return err
+	}
+	if err := os.Mkdir(target, 0o700); err != nil {
+		return err
+	}
+	opts := "mode=0700"
+	if size := optionValue(m.Options, "size"); size != "" {
+		opts += ",size=" + size
+	}
+	if err := unix.Mount("tmpfs", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, opts); err != nil {
+		return fmt.Errorf("cannot mount a tmpfs for it: %w", err)
+	}
+	dst, err := unix.Open(target, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dst)
+	budget := scratchCopyEntries
+	if err := copyTree(src, dst, 0, &budget); err != nil {
+		if errors.Is(err, unix.ENOSPC) {
+			return fmt.Errorf("the image's directory does not fit the scratch size (readOnlyRootFilesystem.scratchSize): %w", err)
+		}
+		return err
+	}
+	return setOwnerMode(dst, &st)
+}
+
+// openBeneath opens dir below the root filesystem as a directory,
+// refusing every symlink on the way.
+func openBeneath(root int, dir string) (int, error) {
+	rel := strings.TrimPrefix(filepath.Clean("/"+dir), "/")
+	return unix.Openat2(root, rel, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+}
+
+// copyTree copies the entries of directory src into directory dst:
+// directories, regular files and symlinks (as links, never followed),
+// with their owners and modes. Devices, fifos and sockets are left out:
+// a scratch directory is for data.
+func copyTree(src, dst, depth int, budget *int) error {
+	if depth > scratchCopyDepth {
+		return fmt.Errorf("nested deeper than %d directories", scratchCopyDepth)
+	}
+	names, err := dirNames(src)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if *budget--; *budget < 0 {
+			return fmt.Errorf("more than %d entries", scratchCopyEntries)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(src, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+		if err := copyEntry(src, dst, name, &st, depth, budget); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyEntry(src, dst int, name string, st *unix.Stat_t, depth int, budget *int) error {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		if err := unix.Mkdirat(dst, name, 0o700); err != nil {
+			return err
+		}
+		from, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(from)
+		to, err := unix.Openat(dst, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(to)
+		if err := copyTree(from, to, depth+1, budget); err != nil {
+			return err
+		}
+		return setOwnerMode(to, st)
+	case unix.S_IFREG:
+		return copyFile(src, dst, name)
+	case unix.S_IFLNK:
+		target, err := readlinkat(src, name)
+		if err != nil {
+			return err
+		}
+		if err := unix.Symlinkat(target, dst, name); err != nil {
+			return err
+		}
+		return unix.Fchownat(dst, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW)
+	}
+	return nil
+}
+
+// copyFile copies a regular file; its owner and mode are taken from the
+// file opened, not from an earlier stat of its name.
+func copyFile(src, dst int, name string) error {
+	from, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	in := os.NewFile(uintptr(from), name)
+	defer in.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(from, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	to, err := unix.Openat(dst, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	out := os.NewFile(uintptr(to), name)
+	defer out.Close()
+	if _, err := io.Copy(out, in); err != nil {
+		return err
+	}
+	return setOwnerMode(to, &st)
+}
+
+// setOwnerMode gives an open file the owner and mode of st; the mode
+// after the owner, as chown clears the setuid and setgid bits.
+func setOwnerMode(fd int, st *unix.Stat_t) error {
+	if err := unix.Fchown(fd, int(st.Uid), int(st.Gid)); err != nil {
+		return err
+	}
+	return unix.Fchmod(fd, st.Mode&0o7777)
+}
+
+// dirNames lists a directory opened as fd, without closing it.
+func dirNames(fd int) ([]string, error) {
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(dup), "dir")
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+func readlinkat(dir int, name string) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dir, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// optionValue is the value of a key=value mount option.
+func optionValue(options []string, key string) string {
+	for _, o := range options {
+		if v, ok := strings.CutPrefix(o, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
