@@ -16,6 +16,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/userns"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // sweepAge is how old a pool entry must be before the sweep may take it
@@ -33,6 +34,9 @@ func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.S
 		return err
 	}
 	if err := openBundle(bundle, start); err != nil {
+		return err
+	}
+	if err := ownStdio(start, 0, 1, 2); err != nil {
 		return err
 	}
 	if err := userns.WriteNetSysctls(userns.NamespacePath(spec, specs.NetworkNamespace), userns.TakeNetSysctls(spec)); err != nil {
@@ -126,6 +130,26 @@ func openBundle(bundle string, gid uint32) error {
 		return err
 	}
 	return os.Chmod(bundle, 0o710)
+}
+
+// ownStdio gives the container's stdio pipes to the namespace's root, as
+// containerd does for a pod that asked for a user namespace (its shim
+// makes them for that root): the wrapper holds the shim's pipes as its
+// own 0-2 and hands them to runc. A program that opens /dev/stdout
+// (nginx's access_log) reopens the pipe by its path, which a root whose
+// ids the node's root owns cannot. Only pipes and fifos the node's root
+// owns change owner: never a terminal or a file of the node's.
+func ownStdio(id uint32, fds ...int) error {
+	for _, fd := range fds {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Uid != 0 {
+			continue
+		}
+		if err := unix.Fchown(fd, int(id), int(id)); err != nil {
+			return fmt.Errorf("cannot give the container's stdio (fd %d) to the namespace's root: %w", fd, err)
+		}
+	}
+	return nil
 }
 
 // allocate takes owner's range from the pool, first sweeping ranges whose

@@ -11,6 +11,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/idpool"
 	"github.com/nri-guard/nri-guard/internal/runcstate"
 	"github.com/nri-guard/nri-guard/internal/view"
+	"golang.org/x/sys/unix"
 )
 
 func poolConfig(t *testing.T) idpool.Config {
@@ -188,5 +189,38 @@ func TestDecisionLogSaysRefusedWhenALaterStepRefuses(t *testing.T) {
 	log, _ := os.ReadFile(f.cfg.DecisionLog)
 	if !strings.Contains(string(log), `"action":"refuse"`) || !strings.Contains(string(log), "refused after the decision: ") {
 		t.Fatalf("the decision log does not say refused:\n%s", log)
+	}
+}
+
+// TestOwnStdio: the shim's pipes go to the namespace's root; a file of
+// the node's and a pipe someone else owns keep their owner.
+func TestOwnStdio(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (chown)")
+	}
+	var p [2]int
+	must(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	var other [2]int
+	must(t, unix.Pipe2(other[:], unix.O_CLOEXEC))
+	defer unix.Close(other[0])
+	defer unix.Close(other[1])
+	must(t, unix.Fchown(other[1], 1234, 1234))
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	must(t, err)
+	defer f.Close()
+	const id = 0x70000000
+	must(t, ownStdio(id, p[0], p[1], other[1], int(f.Fd()), 99999))
+	owner := func(fd int) uint32 {
+		var st unix.Stat_t
+		must(t, unix.Fstat(fd, &st))
+		return st.Uid
+	}
+	if owner(p[1]) != id || owner(p[0]) != id {
+		t.Errorf("the pipe is owned by %d, want %d", owner(p[1]), id)
+	}
+	if owner(other[1]) != 1234 || owner(int(f.Fd())) != 0 {
+		t.Errorf("another's pipe (%d) or a file (%d) changed owner", owner(other[1]), owner(int(f.Fd())))
 	}
 }
