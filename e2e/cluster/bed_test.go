@@ -144,6 +144,7 @@ func startBed() (b *bed, err error) {
 		{"images", b.importImages},
 		{"kubelet and kube-proxy", b.startKubelet},
 		{"node Ready", b.waitReady},
+		{"kernel tunables", b.releaseTunables},
 	}
 	for _, s := range steps {
 		t0 := time.Now()
@@ -186,9 +187,17 @@ func (b *bed) makeRoot() error {
 }
 
 // overlaid are the host directories the node sees through overlays whose
-// upper layers live in the bed's root: K3s's data directory, kubelet's,
-// containerd's state and every hostPath a pod asks for land there.
-var overlaid = []string{"/etc", "/var", "/run", "/opt"}
+// upper layers live in the bed's root: what the node writes there lands in
+// the bed. /run is a tmpfs of the bed's own and K3s's and kubelet's data
+// directories are plain directories of the bed's root (plainDirs), as
+// they are file systems of their own on a real node.
+var overlaid = []string{"/etc", "/var", "/opt"}
+
+// plainDirs are bind mounts of directories of the bed's root over the
+// overlays: containerd's overlayfs snapshots cannot have their upper
+// layers on an overlay, and an idmapped mount (the volumes of a pod the
+// guard gives a user namespace) cannot be made of an overlay.
+var plainDirs = []string{"/var/lib/rancher/k3s", "/var/lib/kubelet"}
 
 // kernelTunables are the host-wide sysctls the kubelet sets at start
 // (its "kernel defaults"). In the bed's mount namespace each is a bind
@@ -203,6 +212,21 @@ var kernelTunables = map[string]string{
 	"kernel/keys/root_maxbytes": "25000000",
 }
 
+// releaseTunables removes the tunables' bind mounts once the kubelet has
+// set them (it does so only at start). While a file is mounted over
+// /proc, the kernel refuses a new proc mount to a user namespace (proc is
+// not fully visible), and every pod the guard gives a user namespace
+// would fail at its sandbox ("error mounting proc ... operation not
+// permitted"), which a real node does not do.
+func (b *bed) releaseTunables() error {
+	for name := range kernelTunables {
+		if out, err := run(b.inNode("umount", "/proc/sys/"+name)); err != nil {
+			return fmt.Errorf("umount /proc/sys/%s: %v: %s", name, err, out)
+		}
+	}
+	return nil
+}
+
 // holderScript runs in the fresh namespaces: overlays, the kernel
 // tunables, the network, then it blocks.
 const holderScript = `set -e
@@ -211,11 +235,11 @@ for d in $DIRS; do
   mkdir -p "$up/upper" "$up/work"
   mount -t overlay overlay -o "lowerdir=$d,upperdir=$up/upper,workdir=$up/work" "$d"
 done
-# containerd's overlayfs snapshots cannot have their upper layers on an
-# overlay: K3s's containerd root is a bind mount of a directory of the
-# bed's root (a plain file system) instead.
-mkdir -p "$ROOT/containerd-root" /var/lib/rancher/k3s/agent/containerd
-mount --bind "$ROOT/containerd-root" /var/lib/rancher/k3s/agent/containerd
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+for d in $PLAIN; do
+  mkdir -p "$ROOT/plain$d" "$d"
+  mount --bind "$ROOT/plain$d" "$d"
+done
 for f in "$ROOT"/sysctl/*; do
   mount --bind "$f" "/proc/sys/$(basename "$f" | tr . /)"
 done
@@ -244,7 +268,7 @@ func (b *bed) startHolder() error {
 		}
 	}
 	cmd := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", holderScript)
-	cmd.Env = append(os.Environ(), "ROOT="+b.root, "DIRS="+strings.Join(overlaid, " "), "PAUSE="+b.pauseBin,
+	cmd.Env = append(os.Environ(), "ROOT="+b.root, "DIRS="+strings.Join(overlaid, " "), "PLAIN="+strings.Join(plainDirs, " "), "PAUSE="+b.pauseBin,
 		"NODE_IP="+nodeIP, "SERVICES="+serviceCIDR)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
