@@ -213,7 +213,7 @@ spec:
   selector: {app: nothing}
   ports: [{port: 80}]
 `)
-	ip := clusterIP(t, "named")
+	ip := clusterIP(t, "default", "named")
 	mustApply(t, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: lookup}

@@ -222,10 +222,10 @@ func (c *shared) ensure(t *testing.T, manifest string) {
 	}
 }
 
-// clusterIP is a Service's ClusterIP in the default namespace.
-func clusterIP(t *testing.T, service string) string {
+// clusterIP is a Service's ClusterIP.
+func clusterIP(t *testing.T, ns, service string) string {
 	t.Helper()
-	ip, err := node.kubectl("get", "service", service, "-o", "jsonpath={.spec.clusterIP}")
+	ip, err := node.kubectl("get", "service", "-n", ns, service, "-o", "jsonpath={.spec.clusterIP}")
 	if err != nil || ip == "" {
 		t.Fatalf("service %s has no ClusterIP: %v", service, err)
 	}

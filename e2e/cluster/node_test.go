@@ -85,10 +85,10 @@ spec:
   ports: [{port: 80, targetPort: 8080}]
 `, busyboxRef, body))
 	waitPod(t, "default", "web", 90*time.Second, "running", running)
-	ip := clusterIP(t, "web")
+	ip := clusterIP(t, "default", "web")
 	// kube-proxy may not have synced the Service's rules yet: the client
 	// retries.
-	if got := fetchOnce(t, "fetch", "http://"+ip+":80/"); got != body {
+	if got := fetchOnce(t, "default", "fetch", "http://"+ip+":80/"); got != body {
 		t.Fatalf("fetch through Service %s: got %q, want %q", ip, got, body)
 	}
 	t.Logf("fetched %q through ClusterIP %s", body, ip)

@@ -21,7 +21,21 @@ var nginx = &shared{what: "nginx", ns: "default", selector: "app=nginx", podPref
 // (port 80), once per run.
 func ensureNginx(t *testing.T) {
 	t.Helper()
-	nginx.ensure(t, fmt.Sprintf(`apiVersion: apps/v1
+	nginx.ensure(t, nginxManifest(importImage(t, "nginx"), ""))
+}
+
+// nginxAsItsUser runs nginx's master as www-data, the shape the
+// restricted Standard asks for: its pid file, temporary and log
+// directories are www-data's in the image.
+const nginxAsItsUser = "{runAsUser: 33, runAsGroup: 33, runAsNonRoot: true}"
+
+// nginxManifest is nginx as a Deployment behind the Service "nginx", with
+// the container's securityContext if one is given.
+func nginxManifest(ref, securityContext string) string {
+	if securityContext != "" {
+		securityContext = "\n        securityContext: " + securityContext
+	}
+	return fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: nginx}
 spec:
@@ -37,7 +51,7 @@ spec:
         ports: [{containerPort: 80}]
         readinessProbe:
           httpGet: {path: /, port: 80}
-          periodSeconds: 2
+          periodSeconds: 2%s
 ---
 apiVersion: v1
 kind: Service
@@ -45,7 +59,7 @@ metadata: {name: nginx}
 spec:
   selector: {app: nginx}
   ports: [{port: 80, targetPort: 80}]
-`, importImage(t, "nginx")))
+`, ref, securityContext)
 }
 
 const nginxPage = "nri-guard e2e nginx page"
@@ -59,17 +73,18 @@ for _ in range(30):
         sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())
         sys.exit(0)
     except Exception as e:
-        sys.stderr.write(f"{e}\n")
+        sys.stderr.write(f"retry: {e}\n")
         time.sleep(1)
 sys.exit(1)
 `
 
-// fetchOnce runs a pod that fetches url and returns what it printed.
-func fetchOnce(t *testing.T, name, url string) string {
+// fetchOnce runs a pod in namespace ns that fetches url and returns what
+// it printed, without its retries (the log has stderr too).
+func fetchOnce(t *testing.T, ns, name, url string) string {
 	t.Helper()
 	ref := importImage(t, "pyweb")
-	t.Cleanup(func() { deleteObjects(t, "pod/"+name) })
-	mustApply(t, fmt.Sprintf(`apiVersion: v1
+	t.Cleanup(func() { deleteObjects(t, "-n", ns, "pod/"+name) })
+	mustApplyIn(t, ns, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: %s}
 spec:
@@ -80,12 +95,18 @@ spec:
     imagePullPolicy: Never
     command: ["/usr/bin/python3.11", "-c", %q, %q]
 `, name, ref, fetchScript, url))
-	s := waitPod(t, "default", name, 120*time.Second, "finished", succeeded)
-	logs, _ := podLogs("default", name)
+	s := waitPod(t, ns, name, 120*time.Second, "finished", succeeded)
+	logs, _ := podLogs(ns, name)
 	if s.Phase != "Succeeded" {
-		t.Fatalf("fetching %s: phase %s, output %q\n%s", url, s.Phase, logs, describe("default", name))
+		t.Fatalf("fetching %s: phase %s, output %q\n%s", url, s.Phase, logs, describe(ns, name))
 	}
-	return strings.TrimSpace(logs)
+	var body []string
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.HasPrefix(line, "retry: ") {
+			body = append(body, line)
+		}
+	}
+	return strings.TrimSpace(strings.Join(body, "\n"))
 }
 
 // TestNginxServesPageThroughService: nginx from Debian's package serves
@@ -94,10 +115,34 @@ func TestNginxServesPageThroughService(t *testing.T) {
 	defer count(t)
 	ensureCoreDNS(t)
 	ensureNginx(t)
-	if body := fetchOnce(t, "fetch-nginx", "http://nginx.default.svc.cluster.local/"); body != nginxPage {
+	expectNginxPage(t, "default")
+}
+
+// expectNginxPage fetches nginx's page in namespace ns by its Service's
+// name (CoreDNS) from another pod.
+func expectNginxPage(t *testing.T, ns string) {
+	t.Helper()
+	name := "nginx." + ns + ".svc.cluster.local"
+	if body := fetchOnce(t, ns, "fetch-nginx", "http://"+name+"/"); body != nginxPage {
 		t.Fatalf("nginx answered %q, want %q", body, nginxPage)
 	}
-	t.Logf("nginx served %q through nginx.default.svc.cluster.local", nginxPage)
+	t.Logf("nginx served %q through %s", nginxPage, name)
+}
+
+// nginxServesIn deploys nginx in namespace ns and fetches its page.
+func nginxServesIn(t *testing.T, ns string) { nginxServesAs(t, ns, "") }
+
+// nginxServesAs deploys nginx with the securityContext given in
+// namespace ns and fetches its page.
+func nginxServesAs(t *testing.T, ns, securityContext string) {
+	t.Cleanup(func() { deleteObjects(t, "-n", ns, "deployment/nginx", "service/nginx") })
+	mustApplyIn(t, ns, nginxManifest(importImage(t, "nginx"), securityContext))
+	if err := waitReadyPods(ns, "app=nginx", 120*time.Second); err != nil {
+		desc, _ := node.kubectl("describe", "pods", "-n", ns, "-l", "app=nginx")
+		logs, _ := node.kubectl("logs", "-n", ns, "-l", "app=nginx", "--previous", "--tail=20")
+		t.Fatalf("%v\n%s\nnginx log:\n%s\ndecisions: %+v", err, desc, logs, decisionsWhere(ns, "nginx-"))
+	}
+	expectNginxPage(t, ns)
 }
 
 // TestServiceLBForwardsNodePort: a ServiceLB pod as K3s's servicelb
@@ -108,18 +153,24 @@ func TestNginxServesPageThroughService(t *testing.T) {
 // the node's own address.
 func TestServiceLBForwardsNodePort(t *testing.T) {
 	defer count(t)
+	servicelbForwards(t, "svclb-nginx-e2e0a1b2", 8088)
+}
+
+// servicelbForwards runs the ServiceLB DaemonSet name forwarding the
+// node's port to nginx's Service and fetches the page from the node.
+func servicelbForwards(t *testing.T, name string, port int) {
 	ensureNginx(t)
 	k3sImage(t, "servicelb", klipperImage)
-	ip := clusterIP(t, "nginx")
-	const port = 8088
-	t.Cleanup(func() { deleteObjects(t, "-n", "kube-system", "daemonset/svclb-nginx-e2e0a1b2") })
+	ip := clusterIP(t, "default", "nginx")
+	selector := "app=" + name
+	t.Cleanup(func() { deleteObjects(t, "-n", "kube-system", "daemonset/"+name) })
 	mustApply(t, fmt.Sprintf(`apiVersion: apps/v1
 kind: DaemonSet
-metadata: {name: svclb-nginx-e2e0a1b2, namespace: kube-system, labels: {svccontroller.k3s.cattle.io/svcname: nginx}}
+metadata: {name: %[4]s, namespace: kube-system, labels: {svccontroller.k3s.cattle.io/svcname: nginx}}
 spec:
-  selector: {matchLabels: {app: svclb-nginx-e2e0a1b2}}
+  selector: {matchLabels: {app: %[4]s}}
   template:
-    metadata: {labels: {app: svclb-nginx-e2e0a1b2, svccontroller.k3s.cattle.io/svcname: nginx}}
+    metadata: {labels: {app: %[4]s, svccontroller.k3s.cattle.io/svcname: nginx}}
     spec:
       priorityClassName: system-node-critical
       automountServiceAccountToken: false
@@ -138,10 +189,11 @@ spec:
         ports: [{name: lb-tcp-%[2]d, containerPort: %[2]d, hostPort: %[2]d, protocol: TCP}]
         securityContext:
           capabilities: {add: [NET_ADMIN]}
-`, klipperImage, port, ip))
-	if err := waitReadyPods("kube-system", "app=svclb-nginx-e2e0a1b2", 120*time.Second); err != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", "kube-system", "-l", "app=svclb-nginx-e2e0a1b2")
-		t.Fatalf("%v\n%s\ndecisions: %+v", err, desc, decisionsWhere("kube-system", "svclb-"))
+`, klipperImage, port, ip, name))
+	if err := waitReadyPods("kube-system", selector, 120*time.Second); err != nil {
+		desc, _ := node.kubectl("describe", "pods", "-n", "kube-system", "-l", selector)
+		logs, _ := node.kubectl("logs", "-n", "kube-system", "-l", selector, "--tail=20")
+		t.Fatalf("%v\n%s\nservicelb log:\n%s\ndecisions: %+v", err, desc, logs, decisionsWhere("kube-system", name))
 	}
 	url := fmt.Sprintf("http://%s:%d/", nodeIP, port)
 	var body string
@@ -150,7 +202,7 @@ spec:
 		body = strings.TrimSpace(out)
 		return err == nil && body == nginxPage
 	}) {
-		logs, _ := node.kubectl("logs", "-n", "kube-system", "-l", "app=svclb-nginx-e2e0a1b2")
+		logs, _ := node.kubectl("logs", "-n", "kube-system", "-l", selector)
 		t.Fatalf("%s from the node: %q, want %q; servicelb log:\n%s", url, body, nginxPage, logs)
 	}
 	t.Logf("the node's %s forwarded by the ServiceLB pod to nginx's ClusterIP %s", url, ip)
@@ -162,9 +214,13 @@ spec:
 func TestPostgresKeepsDataAcrossRestart(t *testing.T) {
 	defer count(t)
 	ensureLocalPath(t)
+	postgresKeepsDataIn(t, "default")
+}
+
+func postgresKeepsDataIn(t *testing.T, ns string) {
 	ref := importImage(t, "postgres")
 	token := fmt.Sprintf("row-%s-%d", node.token, time.Now().UnixNano())
-	t.Cleanup(func() { deleteObjects(t, "pod/postgres", "pvc/pg-data") })
+	t.Cleanup(func() { deleteObjects(t, "-n", ns, "pod/postgres", "pvc/pg-data") })
 	pod := fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: postgres, labels: {app: postgres}}
@@ -177,29 +233,29 @@ spec:
     volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]
   volumes: [{name: data, persistentVolumeClaim: {claimName: pg-data}}]
 `, ref)
-	mustApply(t, pvcManifest("pg-data", "256Mi")+pod)
+	mustApplyIn(t, ns, pvcManifest("pg-data", "256Mi")+pod)
 	psql := func(sql string) (string, error) {
 		var out string
 		var err error
 		pollUntil(90*time.Second, func() bool {
-			out, err = node.kubectl("exec", "postgres", "--", "psql", "-h", "/run/postgresql", "-U", "postgres", "-tAc", sql)
+			out, err = node.kubectl("exec", "-n", ns, "postgres", "--", "psql", "-h", "/run/postgresql", "-U", "postgres", "-tAc", sql)
 			return err == nil
 		})
 		return out, err
 	}
-	waitPod(t, "default", "postgres", 120*time.Second, "running", running)
+	waitPod(t, ns, "postgres", 120*time.Second, "running", running)
 	if out, err := psql("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('" + token + "')"); err != nil {
-		logs, _ := podLogs("default", "postgres")
+		logs, _ := podLogs(ns, "postgres")
 		t.Fatalf("psql: %q %v\npostgres log:\n%s", out, err, logs)
 	}
-	if _, err := node.kubectl("delete", "pod", "postgres", "--wait=true", "--timeout=90s"); err != nil {
+	if _, err := node.kubectl("delete", "pod", "-n", ns, "postgres", "--wait=true", "--timeout=90s"); err != nil {
 		t.Fatal(err)
 	}
-	mustApply(t, pod)
-	waitPod(t, "default", "postgres", 120*time.Second, "running", running)
+	mustApplyIn(t, ns, pod)
+	waitPod(t, ns, "postgres", 120*time.Second, "running", running)
 	out, err := psql("SELECT v FROM kept")
 	if err != nil || out != token {
-		logs, _ := podLogs("default", "postgres")
+		logs, _ := podLogs(ns, "postgres")
 		t.Fatalf("after the restart SELECT answered %q (%v), want %q\npostgres log:\n%s", out, err, token, logs)
 	}
 	t.Logf("PostgreSQL answered %q after its pod was made again", out)
@@ -209,9 +265,13 @@ spec:
 // its Service, asked by its own client from the image.
 func TestRedisAnswersPing(t *testing.T) {
 	defer count(t)
+	redisAnswersIn(t, "default")
+}
+
+func redisAnswersIn(t *testing.T, ns string) {
 	ref := importImage(t, "redis")
-	t.Cleanup(func() { deleteObjects(t, "pod/redis", "service/redis") })
-	mustApply(t, fmt.Sprintf(`apiVersion: v1
+	t.Cleanup(func() { deleteObjects(t, "-n", ns, "pod/redis", "service/redis") })
+	mustApplyIn(t, ns, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: redis, labels: {app: redis}}
 spec:
@@ -230,15 +290,15 @@ spec:
   selector: {app: redis}
   ports: [{port: 6379}]
 `, ref))
-	waitPod(t, "default", "redis", 120*time.Second, "running", running)
-	ip := clusterIP(t, "redis")
+	waitPod(t, ns, "redis", 120*time.Second, "running", running)
+	ip := clusterIP(t, ns, "redis")
 	var out string
 	var err error
 	if !pollUntil(60*time.Second, func() bool {
-		out, err = node.kubectl("exec", "redis", "--", "redis-cli", "-h", ip, "ping")
+		out, err = node.kubectl("exec", "-n", ns, "redis", "--", "redis-cli", "-h", ip, "ping")
 		return err == nil && out == "PONG"
 	}) {
-		logs, _ := podLogs("default", "redis")
+		logs, _ := podLogs(ns, "redis")
 		t.Fatalf("redis-cli -h %s ping: %q %v\nredis log:\n%s", ip, out, err, logs)
 	}
 	t.Logf("Redis answered PONG through ClusterIP %s", ip)
@@ -248,9 +308,13 @@ spec:
 // serves its body through a Service.
 func TestPythonWebAppServesBody(t *testing.T) {
 	defer count(t)
+	pywebServesIn(t, "default")
+}
+
+func pywebServesIn(t *testing.T, ns string) {
 	ref := importImage(t, "pyweb")
-	t.Cleanup(func() { deleteObjects(t, "pod/pyweb", "service/pyweb") })
-	mustApply(t, fmt.Sprintf(`apiVersion: v1
+	t.Cleanup(func() { deleteObjects(t, "-n", ns, "pod/pyweb", "service/pyweb") })
+	mustApplyIn(t, ns, fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: pyweb, labels: {app: pyweb}}
 spec:
@@ -267,9 +331,9 @@ spec:
   selector: {app: pyweb}
   ports: [{port: 80, targetPort: 8080}]
 `, ref))
-	waitPod(t, "default", "pyweb", 120*time.Second, "running", running)
-	ip := clusterIP(t, "pyweb")
-	if body, want := fetchOnce(t, "fetch-pyweb", "http://"+ip+"/"), "nri-guard e2e pyweb"; body != want {
+	waitPod(t, ns, "pyweb", 120*time.Second, "running", running)
+	ip := clusterIP(t, ns, "pyweb")
+	if body, want := fetchOnce(t, ns, "fetch-pyweb", "http://"+ip+"/"), "nri-guard e2e pyweb"; body != want {
 		t.Fatalf("pyweb answered %q, want %q", body, want)
 	}
 	t.Logf("pyweb served its body through ClusterIP %s", ip)
