@@ -25,11 +25,25 @@ import (
 // place. The user namespace step idmaps it like every bind mount, so the
 // image's ids on disk are the same ids inside.
 
-// Bounds of one copy: an image is not trusted to be small.
+// Bounds of a container's copies: an image is not trusted to be small.
+// The copy is made by the wrapper, so its pages are charged to the
+// shim's cgroup rather than the pod's: all directories together get at
+// most one scratch size of data (the largest size= among them, 64 MiB
+// unless the policy says otherwise) and scratchCopyEntries entries; each
+// tmpfs holds at most scratchInodes inodes, the container's own files
+// included.
 const (
 	scratchCopyEntries = 20000
 	scratchCopyDepth   = 64
+	scratchInodes      = 65536
+	defaultCopyBytes   = 64 << 20
 )
+
+// copyBudget is what a container's copies may still take.
+type copyBudget struct {
+	entries int
+	bytes   int64
+}
 
 // copyScratch replaces each scratch tmpfs of the read-only root rewrite
 // with a bind mount of a copy made in dir (the container's pin
@@ -46,9 +60,10 @@ func copyScratch(dir, rootfs string, rewrites []view.Rewrite) ([]view.Rewrite, e
 	defer unix.Close(root)
 	out := slices.Clone(rewrites)
 	out[at].Scratch = make([]view.Mount, len(rewrites[at].Scratch))
+	budget := &copyBudget{entries: scratchCopyEntries, bytes: copyBytes(rewrites[at].Scratch)}
 	for i, m := range rewrites[at].Scratch {
 		target := filepath.Join(dir, "scratch-"+strconv.Itoa(i))
-		if err := copyOneScratch(root, m, target); err != nil {
+		if err := copyOneScratch(root, m, target, budget); err != nil {
 			return nil, fmt.Errorf("the scratch directory %s (copied for the user namespace): %w", m.Destination, err)
 		}
 		out[at].Scratch[i] = view.Mount{Source: target, Destination: m.Destination, Type: "bind",
@@ -60,7 +75,7 @@ func copyScratch(dir, rootfs string, rewrites []view.Rewrite) ([]view.Rewrite, e
 // copyOneScratch mounts a tmpfs of the scratch's size at target and
 // copies the image's directory into it, the tmpfs's root taking the
 // directory's owner and mode.
-func copyOneScratch(root int, m view.Mount, target string) error {
+func copyOneScratch(root int, m view.Mount, target string, budget *copyBudget) error {
 	src, err := openBeneath(root, m.Destination)
 	if err != nil {
 		return err
@@ -73,7 +88,7 @@ func copyOneScratch(root int, m view.Mount, target string) error {
 	if err := os.Mkdir(target, 0o700); err != nil {
 		return err
 	}
-	opts := "mode=0700"
+	opts := "mode=0700,nr_inodes=" + strconv.Itoa(scratchInodes)
 	if size := optionValue(m.Options, "size"); size != "" {
 		opts += ",size=" + size
 	}
@@ -85,9 +100,8 @@ func copyOneScratch(root int, m view.Mount, target string) error {
 		return err
 	}
 	defer unix.Close(dst)
-	budget := scratchCopyEntries
-	if err := copyTree(src, dst, 0, &budget); err != nil {
-		if errors.Is(err, unix.ENOSPC) {
+	if err := copyTree(src, dst, 0, budget); err != nil {
+		if errors.Is(err, unix.ENOSPC) || errors.Is(err, errOverBudget) {
 			return fmt.Errorf("the image's directory does not fit the scratch size (readOnlyRootFilesystem.scratchSize): %w", err)
 		}
 		return err
@@ -109,30 +123,23 @@ func openBeneath(root int, dir string) (int, error) {
 // directories, regular files and symlinks (as links, never followed),
 // with their owners and modes. Devices, fifos and sockets are left out:
 // a scratch directory is for data.
-func copyTree(src, dst, depth int, budget *int) error {
+func copyTree(src, dst, depth int, budget *copyBudget) error {
 	if depth > scratchCopyDepth {
 		return fmt.Errorf("nested deeper than %d directories", scratchCopyDepth)
 	}
-	names, err := dirNames(src)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		if *budget--; *budget < 0 {
+	return eachName(src, func(name string) error {
+		if budget.entries--; budget.entries < 0 {
 			return fmt.Errorf("more than %d entries", scratchCopyEntries)
 		}
 		var st unix.Stat_t
 		if err := unix.Fstatat(src, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
-		if err := copyEntry(src, dst, name, &st, depth, budget); err != nil {
-			return err
-		}
-	}
-	return nil
+		return copyEntry(src, dst, name, &st, depth, budget)
+	})
 }
 
-func copyEntry(src, dst int, name string, st *unix.Stat_t, depth int, budget *int) error {
+func copyEntry(src, dst int, name string, st *unix.Stat_t, depth int, budget *copyBudget) error {
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		if err := unix.Mkdirat(dst, name, 0o700); err != nil {
@@ -153,7 +160,7 @@ func copyEntry(src, dst int, name string, st *unix.Stat_t, depth int, budget *in
 		}
 		return setOwnerMode(to, st)
 	case unix.S_IFREG:
-		return copyFile(src, dst, name)
+		return copyFile(src, dst, name, budget)
 	case unix.S_IFLNK:
 		target, err := readlinkat(src, name)
 		if err != nil {
@@ -167,9 +174,13 @@ func copyEntry(src, dst int, name string, st *unix.Stat_t, depth int, budget *in
 	return nil
 }
 
+// errOverBudget: the container's copies would exceed their data budget.
+var errOverBudget = errors.New("over the copy budget")
+
 // copyFile copies a regular file; its owner and mode are taken from the
-// file opened, not from an earlier stat of its name.
-func copyFile(src, dst int, name string) error {
+// file opened, not from an earlier stat of its name. Setuid and setgid
+// are not copied: the mount is nosuid, and the copy lies on the node.
+func copyFile(src, dst int, name string, budget *copyBudget) error {
 	from, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -183,6 +194,10 @@ func copyFile(src, dst int, name string) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil
 	}
+	if budget.bytes -= st.Size; budget.bytes < 0 {
+		return errOverBudget
+	}
+	st.Mode &^= unix.S_ISUID | unix.S_ISGID
 	to, err := unix.Openat(dst, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
@@ -204,15 +219,64 @@ func setOwnerMode(fd int, st *unix.Stat_t) error {
 	return unix.Fchmod(fd, st.Mode&0o7777)
 }
 
-// dirNames lists a directory opened as fd, without closing it.
-func dirNames(fd int) ([]string, error) {
+// eachName calls fn for each entry of a directory opened as fd, without
+// closing it, reading the names in batches: a directory of a million
+// names is refused by the budget before it is read whole.
+func eachName(fd int, fn func(string) error) error {
 	dup, err := unix.Dup(fd)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f := os.NewFile(uintptr(dup), "dir")
 	defer f.Close()
-	return f.Readdirnames(-1)
+	for {
+		names, err := f.Readdirnames(256)
+		for _, name := range names {
+			if err := fn(name); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// copyBytes is the data budget of a container's copies: the largest
+// size= of its scratch mounts.
+func copyBytes(scratch []view.Mount) int64 {
+	var most int64
+	for _, m := range scratch {
+		if n := tmpfsBytes(optionValue(m.Options, "size")); n > most {
+			most = n
+		}
+	}
+	if most == 0 {
+		return defaultCopyBytes
+	}
+	return most
+}
+
+// tmpfsBytes reads a tmpfs size= value (a number with k, m or g); a
+// percentage or a value it cannot read counts as the default.
+func tmpfsBytes(v string) int64 {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(v, "m"), strings.HasSuffix(v, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(v, "g"), strings.HasSuffix(v, "G"):
+		mult = 1 << 30
+	}
+	n, err := strconv.ParseInt(strings.TrimRight(v, "kKmMgG"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n * mult
 }
 
 func readlinkat(dir int, name string) (string, error) {

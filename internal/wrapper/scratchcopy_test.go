@@ -54,8 +54,9 @@ func ownerMode(t *testing.T, p string) (uint32, uint32, os.FileMode) {
 // TestCopyScratch: each scratch directory becomes a bind mount of a tmpfs
 // of the scratch size holding the image's directory with its owners and
 // modes (root-only ones too, which runc's tmpcopyup inside a user
-// namespace cannot read); symlinks stay links, fifos are left out, and
-// the engine's rewrites are not changed.
+// namespace cannot read; setuid and setgid on files left out); symlinks
+// stay links, fifos are left out, and the engine's rewrites are not
+// changed.
 func TestCopyScratch(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (mounts, chown)")
@@ -83,7 +84,7 @@ func TestCopyScratch(t *testing.T) {
 		{lib, 0, 0, os.ModeDir | 0o755},
 		{lib + "/app", 33, 33, os.ModeDir | 0o750},
 		{lib + "/app/sub/state", 33, 34, 0o640},
-		{lib + "/app/tool", 0, 0, os.ModeSetuid | 0o755},
+		{lib + "/app/tool", 0, 0, 0o755}, // setuid left out: the copy lies on the node
 		{got[1].Scratch[0].Source + "/app", 999, 999, os.ModeDir | os.ModeSetgid | 0o775},
 		{got[1].Scratch[2].Source + "/root-only", 0, 0, os.ModeDir | 0o700},
 	} {
@@ -111,8 +112,9 @@ func TestCopyScratch(t *testing.T) {
 }
 
 // TestCopyScratchRefuses: an image directory larger than the scratch
-// size, a scratch directory reached through a symlink, and a tree deeper
-// than the bound fail the copy with a reason.
+// size, directories that fit one by one but not together, a scratch
+// directory reached through a symlink, and a tree deeper than the bound
+// fail the copy with a reason.
 func TestCopyScratchRefuses(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (mounts, chown)")
@@ -125,13 +127,20 @@ func TestCopyScratchRefuses(t *testing.T) {
 		deep = filepath.Join(deep, "d")
 	}
 	must(t, os.MkdirAll(deep, 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "run/half"), make([]byte, 600<<10), 0o644))
+	must(t, os.WriteFile(filepath.Join(root, "var/cache/half"), make([]byte, 600<<10), 0o644))
 	for _, c := range []struct{ dir, want string }{
 		{"/var/lib", "does not fit the scratch size"},
+		{"/var/cache", "does not fit the scratch size"}, // with /run: over one size in all
 		{"/var/log", "too many levels of symbolic links"},
 		{"/var/tmp", "nested deeper than"},
 	} {
 		dir := t.TempDir()
-		_, err := copyScratch(dir, root, scratchRewrite("1m", c.dir))
+		dirs := []string{c.dir}
+		if c.dir == "/var/cache" {
+			dirs = []string{"/run", "/var/cache"}
+		}
+		_, err := copyScratch(dir, root, scratchRewrite("1m", dirs...))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.dir) {
 			t.Errorf("%s: %v, want an error naming it and %q", c.dir, err, c.want)
 		}

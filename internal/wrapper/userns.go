@@ -137,12 +137,19 @@ func openBundle(bundle string, gid uint32) error {
 // makes them for that root): the wrapper holds the shim's pipes as its
 // own 0-2 and hands them to runc. A program that opens /dev/stdout
 // (nginx's access_log) reopens the pipe by its path, which a root whose
-// ids the node's root owns cannot. Only pipes and fifos the node's root
-// owns change owner: never a terminal or a file of the node's.
+// ids the node's root owns cannot. Only anonymous pipes the node's root
+// owns change owner: never a terminal, a named fifo or a file of the
+// node's.
 func ownStdio(id uint32, fds ...int) error {
 	for _, fd := range fds {
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Uid != 0 {
+			continue
+		}
+		// An anonymous pipe, never a named fifo on a file system of the
+		// node's.
+		var fs unix.Statfs_t
+		if err := unix.Fstatfs(fd, &fs); err != nil || fs.Type != unix.PIPEFS_MAGIC {
 			continue
 		}
 		if err := unix.Fchown(fd, int(id), int(id)); err != nil {

@@ -193,7 +193,7 @@ func TestDecisionLogSaysRefusedWhenALaterStepRefuses(t *testing.T) {
 }
 
 // TestOwnStdio: the shim's pipes go to the namespace's root; a file of
-// the node's and a pipe someone else owns keep their owner.
+// the node's, a named fifo and a pipe someone else owns keep their owner.
 func TestOwnStdio(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (chown)")
@@ -211,7 +211,12 @@ func TestOwnStdio(t *testing.T) {
 	must(t, err)
 	defer f.Close()
 	const id = 0x70000000
-	must(t, ownStdio(id, p[0], p[1], other[1], int(f.Fd()), 99999))
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	must(t, unix.Mkfifo(fifo, 0o600))
+	named, err := unix.Open(fifo, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(named)
+	must(t, ownStdio(id, p[0], p[1], other[1], int(f.Fd()), named, 99999))
 	owner := func(fd int) uint32 {
 		var st unix.Stat_t
 		must(t, unix.Fstat(fd, &st))
@@ -220,7 +225,7 @@ func TestOwnStdio(t *testing.T) {
 	if owner(p[1]) != id || owner(p[0]) != id {
 		t.Errorf("the pipe is owned by %d, want %d", owner(p[1]), id)
 	}
-	if owner(other[1]) != 1234 || owner(int(f.Fd())) != 0 {
-		t.Errorf("another's pipe (%d) or a file (%d) changed owner", owner(other[1]), owner(int(f.Fd())))
+	if owner(other[1]) != 1234 || owner(int(f.Fd())) != 0 || owner(named) != 0 {
+		t.Errorf("another's pipe (%d), a file (%d) or a named fifo (%d) changed owner", owner(other[1]), owner(int(f.Fd())), owner(named))
 	}
 }
