@@ -17,8 +17,12 @@ stages=$out/stage
 mkdir -p "$out" "$bins" "$debs" "$stages" "$out/logs"
 
 all=(coredns local-path-provisioner busybox servicelb nginx postgres redis pyweb)
+# The cluster bed's second tier (E2E_CLUSTER_FULL=1): built only when named
+# or with "full", being the slowest to build from a cold Go cache.
+full=(metrics-server klipper-helm)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
+[ "${names[*]}" != full ] || names=("${all[@]}" "${full[@]}")
 
 mkimage=$out/mkimage
 (cd "$repo" && CGO_ENABLED=0 go build -o "$mkimage.new" ./e2e/tools/mkimage) && mv "$mkimage.new" "$mkimage"
@@ -35,6 +39,22 @@ gobin() {
 		env "$@" GOBIN="$dir" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$mod" >"$out/logs/$name.log" 2>&1
 	fi
 	echo "$dir/$name"
+}
+
+# slimcoredns VERSION: CoreDNS at its pin with only the plugins K3s's
+# Corefile names (coredns/main.go.in), built once per version and main.
+slimcoredns() {
+	local v=$1 main=$here/coredns/main.go.in dir mod
+	dir=$bins/coredns-$v-$(sha256sum "$main" | cut -c1-12)
+	mod=$out/build/coredns-$v
+	if [ ! -x "$dir/coredns" ]; then
+		log "building CoreDNS $v with K3s's Corefile plugins (slow the first time)"
+		mkdir -p "$mod" "$dir"
+		cp "$main" "$mod/main.go"
+		printf 'module nri-guard-e2e/coredns\n\ngo 1.26\n\nrequire github.com/coredns/coredns %s\n' "$v" >"$mod/go.mod"
+		(cd "$mod" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/coredns.new" . && mv "$dir/coredns.new" "$dir/coredns") >"$out/logs/coredns.log" 2>&1
+	fi
+	echo "$dir/coredns"
 }
 
 # fetch PKG...: the .deb files of the packages, downloaded once.
@@ -138,7 +158,7 @@ for name in "${names[@]}"; do
 	start=$(date +%s)
 	case $name in
 	coredns)
-		bin=$(gobin coredns github.com/coredns/coredns@v1.14.7)
+		bin=$(slimcoredns v1.14.7)
 		users "$etc/coredns" "coredns:x:65532:65532:coredns:/:/sbin/nologin"
 		image coredns 1.14.7 65532:65532 /coredns "53/udp 53/tcp 9153/tcp" -- \
 			--file "$bin:/coredns:0:0:0755" --cap "/coredns:cap_net_bind_service=+ep" \
@@ -202,7 +222,28 @@ for name in "${names[@]}"; do
 			--file "$etc/pyweb/passwd:/etc/passwd" --file "$etc/pyweb/group:/etc/group" \
 			--workdir /app --cmd /app/app.py --env PYTHONDONTWRITEBYTECODE=1
 		;;
-	*) log "unknown image $name (known: ${all[*]})"; exit 2 ;;
+	metrics-server)
+		# As the upstream image: the binary at /, uid 65534, no shell.
+		bin=$(gobin metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0)
+		image metrics-server v0.8.0 65534:65534 /metrics-server "10250/tcp" -- \
+			--file "$bin:/metrics-server:0:0:0755" --dir /tmp:1777
+		;;
+	klipper-helm)
+		# The helm install Job's image: helm and an entry of klipper-helm's
+		# contract (helm-controller's NAME, CHART, TARGET_NAMESPACE...
+		# environment; install or delete as the argument), as uid 1000.
+		# helm-controller runs on the node (K3s runs it inside its server):
+		# built here beside the Job's image it drives.
+		gobin helm-controller github.com/k3s-io/helm-controller@v0.17.9 >/dev/null
+		bin=$(gobin helm helm.sh/helm/v4/cmd/helm@v4.3.2)
+		stage klipper-helm busybox-static
+		users "$etc/klipper-helm" "klipper-helm:x:1000:1000:klipper-helm:/home/klipper-helm:/bin/sh"
+		image klipper-helm e2e 1000:1000 /usr/bin/entry "" -- --tree "$stages/klipper-helm:/" \
+			--file "$bin:/usr/bin/helm:0:0:0755" --file "$here/klipper-helm-entry.sh:/usr/bin/entry:0:0:0755" \
+			--symlink /bin/sh:busybox --file "$etc/klipper-helm/passwd:/etc/passwd" --file "$etc/klipper-helm/group:/etc/group" \
+			--dir /home/klipper-helm:0755:1000:1000 --dir /tmp:1777 --env PATH=/usr/bin:/bin --env HOME=/home/klipper-helm
+		;;
+	*) log "unknown image $name (known: ${all[*]} ${full[*]})"; exit 2 ;;
 	esac
 	log "$name: $(($(date +%s) - start)) s"
 done
