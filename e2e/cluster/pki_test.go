@@ -71,7 +71,9 @@ func issue(dir, name string, ca *keyPair, tmpl *x509.Certificate) (*keyPair, err
 	return &keyPair{cert: cert, key: key}, nil
 }
 
-// makePKI writes ca, apiserver, apiserver-kubelet-client and the service
+// makePKI writes ca, apiserver, apiserver-kubelet-client, the front
+// proxy's CA and client (front-proxy-ca, front-proxy-client: how the
+// aggregator vouches for a user to metrics-server) and the service
 // account key pair (sa.key, sa.pub) into dir.
 func makePKI(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -101,6 +103,22 @@ func makePKI(dir string) error {
 	// How the apiserver authenticates to the kubelet (logs, exec).
 	if _, err := issue(dir, "apiserver-kubelet-client", ca, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}); err != nil {
+		return err
+	}
+	frontProxy, err := issue(dir, "front-proxy-ca", nil, &x509.Certificate{
+		Subject:               pkix.Name{CommonName: "nri-guard e2e-cluster front proxy CA"},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := issue(dir, "front-proxy-client", frontProxy, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "front-proxy-client"},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}); err != nil {

@@ -8,6 +8,8 @@
 #   CLUSTER_RUN=regexp                  go test -run filter
 #   CLUSTER_LOG=file                    full verbose log (default /tmp/nri-guard-e2e-cluster.log)
 #   CLUSTER_KEEP=1                      keep the bed's root (logs, configs) after the run
+#   E2E_CLUSTER_FULL=1                  build and run the second tier too (metrics-server,
+#                                       helm-controller); otherwise it runs only if cached
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,6 +19,11 @@ log=${CLUSTER_LOG:-/tmp/nri-guard-e2e-cluster.log}
 t0=$(date +%s)
 if ! bash e2e/cluster/setup.sh; then
   echo "e2e-cluster: setup failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if [ -n "${E2E_CLUSTER_FULL:-}" ] && ! bash e2e/images/build.sh full; then
+  echo "e2e-cluster: building the second tier's images failed"
   echo "0 passed, 1 failed"
   exit 1
 fi
