@@ -303,11 +303,15 @@ func guardVerdict(pod string) string {
 }
 
 // lastWarning is the reason and message of a pod's last Warning event.
+// podRef is the kubelet's `(pod: "NAME_NS(UID)", ` in a message: left
+// out, so the table does not change with every run's UIDs.
+var podRef = regexp.MustCompile(`\(pod: "[^"]*", `)
+
 func lastWarning(ns, pod string) string {
 	last := ""
 	for _, e := range podEvents(ns, pod) {
 		if e.Type == "Warning" {
-			last = e.Reason + ": " + firstWords(e.Message, 12)
+			last = e.Reason + ": " + firstWords(podRef.ReplaceAllString(e.Message, "("), 12)
 		}
 	}
 	return last
@@ -348,7 +352,7 @@ var guardLeaves = map[string]string{
 	"hostprobesandhostlifecycle": "probes and lifecycle handlers with a host are run by the kubelet from the node, not by the container: nothing in the container's spec shows them",
 	"apparmorprofile":            "this node has no AppArmor: the kubelet refuses a pod that asks for a profile, an unconfined one is the node's state anyway",
 	"selinuxoptions":             "this node has no SELinux: the labels reach no kernel; the runtime refuses a few option shapes itself",
-	"procmount":                  "an Unmasked /proc needs hostUsers: false (the API refuses it otherwise); the pods that ask for a user namespace could not get one on this cgroup v1 node (FailedCreatePodSandBox)",
+	"procmount":                  "an Unmasked /proc needs hostUsers: false (the API refuses it otherwise); the guard masks it again (maskedPaths puts the runtime's masked and read-only paths back), so the pod runs with a masked /proc instead of being refused",
 	"procmount_restricted":       "as procmount",
 	"allowprivilegeescalation":   "no_new_privs is forced by the wrapper (noNewPrivileges: force) instead of refused",
 	"capabilities_restricted":    "restricted's drop ALL: the defaults keep the baseline capability set (the restricted preset drops the rest)",
