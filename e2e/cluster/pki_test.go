@@ -71,6 +71,16 @@ func issue(dir, name string, ca *keyPair, tmpl *x509.Certificate) (*keyPair, err
 	return &keyPair{cert: cert, key: key}, nil
 }
 
+// issueCA makes a self-signed CA and writes NAME.crt and NAME.key.
+func issueCA(dir, name, commonName string) (*keyPair, error) {
+	return issue(dir, name, nil, &x509.Certificate{
+		Subject:               pkix.Name{CommonName: commonName},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	})
+}
+
 // makePKI writes ca, apiserver, apiserver-kubelet-client, the front
 // proxy's CA and client (front-proxy-ca, front-proxy-client: how the
 // aggregator vouches for a user to metrics-server) and the service
@@ -79,12 +89,7 @@ func makePKI(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	ca, err := issue(dir, "ca", nil, &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "nri-guard e2e-cluster CA"},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	})
+	ca, err := issueCA(dir, "ca", "nri-guard e2e-cluster CA")
 	if err != nil {
 		return err
 	}
@@ -108,12 +113,7 @@ func makePKI(dir string) error {
 	}); err != nil {
 		return err
 	}
-	frontProxy, err := issue(dir, "front-proxy-ca", nil, &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "nri-guard e2e-cluster front proxy CA"},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	})
+	frontProxy, err := issueCA(dir, "front-proxy-ca", "nri-guard e2e-cluster front proxy CA")
 	if err != nil {
 		return err
 	}
