@@ -303,15 +303,20 @@ func guardVerdict(pod string) string {
 }
 
 // lastWarning is the reason and message of a pod's last Warning event.
-// podRef is the kubelet's `(pod: "NAME_NS(UID)", ` in a message: left
-// out, so the table does not change with every run's UIDs.
-var podRef = regexp.MustCompile(`\(pod: "[^"]*", `)
+// podRef is the kubelet's `(pod: "NAME_NS(UID)", ` in a message, and
+// containerID a container's ID: left out, so the table does not change
+// with every run's IDs.
+var (
+	podRef      = regexp.MustCompile(`\(pod: "[^"]*", `)
+	containerID = regexp.MustCompile(`"[0-9a-f]{64}"`)
+)
 
 func lastWarning(ns, pod string) string {
 	last := ""
 	for _, e := range podEvents(ns, pod) {
 		if e.Type == "Warning" {
-			last = e.Reason + ": " + firstWords(podRef.ReplaceAllString(e.Message, "("), 12)
+			msg := containerID.ReplaceAllString(podRef.ReplaceAllString(e.Message, "("), "ID")
+			last = e.Reason + ": " + firstWords(msg, 12)
 		}
 	}
 	return last
