@@ -86,15 +86,22 @@ stage() {
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	local pkgs=("$@" libc6) done=() p deb lib owner
+	local pkgs=("$@" libc6) done=() batch=() p deb lib owner
+	local -A seen=()
+	# Rounds: unpack every package asked for, then look once at what the
+	# tree's programs need; a library is looked up once.
 	while [ ${#pkgs[@]} -gt 0 ]; do
-		p=${pkgs[0]}
-		pkgs=("${pkgs[@]:1}")
-		[[ " ${done[*]-} " == *" $p "* ]] && continue
-		done+=("$p")
-		for deb in $(fetch "$p"); do dpkg-deb -x "$deb" "$dir"; done
+		batch=("${pkgs[@]}")
+		pkgs=()
+		for p in "${batch[@]}"; do
+			[[ " ${done[*]-} " == *" $p "* ]] && continue
+			done+=("$p")
+			for deb in $(fetch "$p"); do dpkg-deb -x "$deb" "$dir"; done
+		done
 		# the libraries of every ELF program and library unpacked so far
 		while read -r lib; do
+			[ -z "${seen[$lib]-}" ] || continue
+			seen[$lib]=1
 			owner=$(libowner "$lib")
 			[ -n "$owner" ] && [[ " ${done[*]} ${pkgs[*]-} " != *" $owner "* ]] && pkgs+=("$owner")
 		done < <(find "$dir" -type f \( -perm -u+x -o -name '*.so*' \) -not -path '*/lib-dynload/*' -not -path '*/pgxs/*' -print0 |
