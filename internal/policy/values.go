@@ -207,18 +207,34 @@ func (ContainerDir) check(s string) error {
 type TmpfsSize string
 
 func (TmpfsSize) check(s string) error {
-	digits, suffix := s, ""
-	if n := len(s); n > 0 && strings.ContainsAny(s[n-1:], "kmg%") {
-		digits, suffix = s[:n-1], s[n-1:]
-	}
-	v, err := strconv.ParseUint(digits, 10, 64)
-	if err != nil || v == 0 || len(digits) > 15 {
+	v, suffix, ok := TmpfsSize(s).parse()
+	if !ok {
 		return fmt.Errorf("must be a size like 64m, 1g or 10%%, got %q", s)
 	}
 	if suffix == "%" && v > 100 {
 		return fmt.Errorf("a percentage must be at most 100%%, got %q", s)
 	}
 	return nil
+}
+
+// Bytes is the size in bytes; ok is false for a percentage (a share of
+// the node's memory) and for a value check refuses.
+func (t TmpfsSize) Bytes() (n int64, ok bool) {
+	v, suffix, ok := t.parse()
+	if !ok || suffix == "%" {
+		return 0, false
+	}
+	return int64(v) << map[string]int{"": 0, "k": 10, "m": 20, "g": 30}[suffix], true
+}
+
+// parse splits the number from its suffix (k, m, g or %).
+func (t TmpfsSize) parse() (v uint64, suffix string, ok bool) {
+	digits := string(t)
+	if n := len(digits); n > 0 && strings.ContainsAny(digits[n-1:], "kmg%") {
+		digits, suffix = digits[:n-1], digits[n-1:]
+	}
+	v, err := strconv.ParseUint(digits, 10, 64)
+	return v, suffix, err == nil && v > 0 && len(digits) <= 15
 }
 
 // Glob matches with `*` (any run of characters, `/` included) and `?`

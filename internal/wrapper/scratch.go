@@ -1,6 +1,7 @@
 package wrapper
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // is left out rather than created. The decision's rewrites are not
 // changed in place: they are the engine's.
 func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
-	at := slices.IndexFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
+	at := scratchAt(rewrites)
 	if at < 0 {
 		return rewrites
 	}
@@ -31,27 +32,34 @@ func realScratch(rootfs string, rewrites []view.Rewrite) []view.Rewrite {
 	return out
 }
 
-// hasScratch reports whether the read-only root rewrite has scratch
-// directories left.
-func hasScratch(rewrites []view.Rewrite) bool {
-	return slices.ContainsFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
+// scratchAt is the index of the read-only root rewrite when it has
+// scratch directories, or -1.
+func scratchAt(rewrites []view.Rewrite) int {
+	return slices.IndexFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
 }
 
-// isRealDir opens dir below the root filesystem refusing every symlink on
-// the way (openat2 RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH) and wants a
-// directory.
+// isRealDir reports whether dir is a directory of the root filesystem
+// reached without a symlink.
 func isRealDir(root int, dir string) bool {
-	rel := strings.TrimPrefix(filepath.Clean("/"+dir), "/")
-	if rel == "" {
-		return false
-	}
-	fd, err := unix.Openat2(root, rel, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	fd, err := openBeneath(root, dir, unix.O_PATH)
 	if err != nil {
 		return false
 	}
 	unix.Close(fd)
 	return true
+}
+
+// openBeneath opens dir below the root filesystem as a directory (flags
+// O_PATH or O_RDONLY), refusing every symlink on the way (openat2
+// RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH); the root itself is no scratch
+// directory.
+func openBeneath(root int, dir string, flags int) (int, error) {
+	rel := strings.TrimPrefix(filepath.Clean("/"+dir), "/")
+	if rel == "" {
+		return -1, fmt.Errorf("the root filesystem itself is not a scratch directory")
+	}
+	return unix.Openat2(root, rel, &unix.OpenHow{
+		Flags:   uint64(flags) | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
 }

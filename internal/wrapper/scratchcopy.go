@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/view"
 	"golang.org/x/sys/unix"
 )
@@ -49,7 +50,7 @@ type copyBudget struct {
 // with a bind mount of a copy made in dir (the container's pin
 // directory). The engine's rewrites are not changed in place.
 func copyScratch(dir, rootfs string, rewrites []view.Rewrite) ([]view.Rewrite, error) {
-	at := slices.IndexFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetRootReadonly && len(r.Scratch) > 0 })
+	at := scratchAt(rewrites)
 	if at < 0 {
 		return rewrites, nil
 	}
@@ -76,7 +77,7 @@ func copyScratch(dir, rootfs string, rewrites []view.Rewrite) ([]view.Rewrite, e
 // copies the image's directory into it, the tmpfs's root taking the
 // directory's owner and mode.
 func copyOneScratch(root int, m view.Mount, target string, budget *copyBudget) error {
-	src, err := openBeneath(root, m.Destination)
+	src, err := openBeneath(root, m.Destination, unix.O_RDONLY)
 	if err != nil {
 		return err
 	}
@@ -107,16 +108,6 @@ func copyOneScratch(root int, m view.Mount, target string, budget *copyBudget) e
 		return err
 	}
 	return setOwnerMode(dst, &st)
-}
-
-// openBeneath opens dir below the root filesystem as a directory,
-// refusing every symlink on the way.
-func openBeneath(root int, dir string) (int, error) {
-	rel := strings.TrimPrefix(filepath.Clean("/"+dir), "/")
-	return unix.Openat2(root, rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
 }
 
 // copyTree copies the entries of directory src into directory dst:
@@ -246,11 +237,11 @@ func eachName(fd int, fn func(string) error) error {
 }
 
 // copyBytes is the data budget of a container's copies: the largest
-// size= of its scratch mounts.
+// size= of its scratch mounts (a percentage counts as the default).
 func copyBytes(scratch []view.Mount) int64 {
 	var most int64
 	for _, m := range scratch {
-		if n := tmpfsBytes(optionValue(m.Options, "size")); n > most {
+		if n, ok := policy.TmpfsSize(optionValue(m.Options, "size")).Bytes(); ok && n > most {
 			most = n
 		}
 	}
@@ -258,25 +249,6 @@ func copyBytes(scratch []view.Mount) int64 {
 		return defaultCopyBytes
 	}
 	return most
-}
-
-// tmpfsBytes reads a tmpfs size= value (a number with k, m or g); a
-// percentage or a value it cannot read counts as the default.
-func tmpfsBytes(v string) int64 {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
-		mult = 1 << 10
-	case strings.HasSuffix(v, "m"), strings.HasSuffix(v, "M"):
-		mult = 1 << 20
-	case strings.HasSuffix(v, "g"), strings.HasSuffix(v, "G"):
-		mult = 1 << 30
-	}
-	n, err := strconv.ParseInt(strings.TrimRight(v, "kKmMgG"), 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n * mult
 }
 
 func readlinkat(dir int, name string) (string, error) {

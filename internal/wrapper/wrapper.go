@@ -228,9 +228,10 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 	if !srcs.any() && len(d.Rewrites) == 0 {
 		return ""
 	}
-	rewrites := realScratch(rootfsPath(bundle, spec), d.Rewrites)
+	rootfs := rootfsPath(bundle, spec)
+	rewrites := realScratch(rootfs, d.Rewrites)
 	userNamespace := slices.ContainsFunc(rewrites, func(r view.Rewrite) bool { return r.Kind == view.SetUserNamespace })
-	if srcs.any() || userNamespace && hasScratch(rewrites) {
+	if srcs.any() || userNamespace && scratchAt(rewrites) >= 0 {
 		dir, err := pinDir(inv.containerID(), runcRoot(inv))
 		if err != nil {
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
@@ -240,7 +241,7 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
 		}
 		if userNamespace {
-			if rewrites, err = copyScratch(dir, rootfsPath(bundle, spec), rewrites); err != nil {
+			if rewrites, err = copyScratch(dir, rootfs, rewrites); err != nil {
 				releasePins(inv.containerID())
 				return "nri-guard-runc: refused: " + oneLine(err.Error()) +
 					"; give the directory a volume, or list fewer directories in readOnlyRootFilesystem.scratch"
