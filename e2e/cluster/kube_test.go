@@ -217,9 +217,18 @@ func (c *shared) ensure(t *testing.T, manifest string) {
 		}
 	})
 	if c.err != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", c.ns, "-l", c.selector)
-		t.Fatalf("%s: %v\n%s\ndecisions: %+v", c.what, c.err, desc, decisionsWhere(c.ns, c.podPrefix))
+		t.Fatalf("%s: %v\n%s", c.what, c.err, notReady(c.ns, c.selector, c.podPrefix))
 	}
+}
+
+// notReady describes pods that did not get Ready, for a failure message:
+// kubectl describe, the last lines of their logs (and of the container
+// before its last restart), and nri-guard's decisions for them.
+func notReady(ns, selector, podPrefix string) string {
+	desc, _ := node.kubectl("describe", "pods", "-n", ns, "-l", selector)
+	logs, _ := node.kubectl("logs", "-n", ns, "-l", selector, "--tail=20")
+	previous, _ := node.kubectl("logs", "-n", ns, "-l", selector, "--previous", "--tail=20")
+	return fmt.Sprintf("%s\nlog:\n%s\nlog before the last restart:\n%s\ndecisions: %+v", desc, logs, previous, decisionsWhere(ns, podPrefix))
 }
 
 // clusterIP is a Service's ClusterIP.

@@ -153,8 +153,7 @@ func TestMetricsServerAnswersTop(t *testing.T) {
 	k3sImage(t, "metrics-server", metricsServerImage)
 	mustApply(t, metricsServerManifest())
 	if err := waitReadyPods("kube-system", "k8s-app=metrics-server", 120*time.Second); err != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", "kube-system", "-l", "k8s-app=metrics-server")
-		t.Fatalf("%v\n%s\ndecisions: %+v", err, desc, decisionsWhere("kube-system", "metrics-server-"))
+		t.Fatalf("%v\n%s", err, notReady("kube-system", "k8s-app=metrics-server", "metrics-server-"))
 	}
 	answers := func(args []string, name string) string {
 		var out string

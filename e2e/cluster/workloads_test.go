@@ -138,9 +138,7 @@ func nginxServesAs(t *testing.T, ns, securityContext string) {
 	t.Cleanup(func() { deleteObjects(t, "-n", ns, "deployment/nginx", "service/nginx") })
 	mustApplyIn(t, ns, nginxManifest(importImage(t, "nginx"), securityContext))
 	if err := waitReadyPods(ns, "app=nginx", 120*time.Second); err != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", ns, "-l", "app=nginx")
-		logs, _ := node.kubectl("logs", "-n", ns, "-l", "app=nginx", "--previous", "--tail=20")
-		t.Fatalf("%v\n%s\nnginx log:\n%s\ndecisions: %+v", err, desc, logs, decisionsWhere(ns, "nginx-"))
+		t.Fatalf("%v\n%s", err, notReady(ns, "app=nginx", "nginx-"))
 	}
 	expectNginxPage(t, ns)
 }
@@ -191,9 +189,7 @@ spec:
           capabilities: {add: [NET_ADMIN]}
 `, klipperImage, port, ip, name))
 	if err := waitReadyPods("kube-system", selector, 120*time.Second); err != nil {
-		desc, _ := node.kubectl("describe", "pods", "-n", "kube-system", "-l", selector)
-		logs, _ := node.kubectl("logs", "-n", "kube-system", "-l", selector, "--tail=20")
-		t.Fatalf("%v\n%s\nservicelb log:\n%s\ndecisions: %+v", err, desc, logs, decisionsWhere("kube-system", name))
+		t.Fatalf("%v\n%s", err, notReady("kube-system", selector, name))
 	}
 	url := fmt.Sprintf("http://%s:%d/", nodeIP, port)
 	var body string

@@ -74,8 +74,7 @@ func remakeComponents(t *testing.T) {
 			continue
 		}
 		if err := waitReadyPods(c.ns, c.selector, 120*time.Second); err != nil {
-			desc, _ := node.kubectl("describe", "pods", "-n", c.ns, "-l", c.selector)
-			t.Errorf("%s made again: %v\n%s\ndecisions: %+v", c.what, err, desc, decisionsWhere(c.ns, c.podPrefix))
+			t.Errorf("%s made again: %v\n%s", c.what, err, notReady(c.ns, c.selector, c.podPrefix))
 		}
 	}
 }
