@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nri-guard/nri-guard/internal/layout"
+	"github.com/nri-guard/nri-guard/internal/userns"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,6 +16,9 @@ import (
 // Helper processes the tests start (the test binary again) inherit the
 // directory and leave it to the parent.
 func TestMain(m *testing.M) {
+	if os.Getenv(userns.HolderEnv) == "1" {
+		os.Exit(userns.Hold()) // the test binary as settleIDMaps's holder
+	}
 	const inherited = "NRI_GUARD_WRAPPER_TEST_DIR"
 	dir, owner := os.Getenv(inherited), false
 	if dir == "" {

@@ -33,6 +33,9 @@ func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.S
 	if err != nil {
 		return err
 	}
+	if err := settleIDMaps(spec, c); err != nil {
+		return err
+	}
 	if err := openBundle(bundle, start); err != nil {
 		return err
 	}

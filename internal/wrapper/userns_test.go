@@ -229,3 +229,29 @@ func TestOwnStdio(t *testing.T) {
 		t.Errorf("another's pipe (%d), a file (%d) or a named fifo (%d) changed owner", owner(other[1]), owner(int(f.Fd())), owner(named))
 	}
 }
+
+// Only what the kubelet or containerd makes for the pod's lifetime may
+// lose its idmap; a volume that outlives the pod may not.
+func TestPodLifetime(t *testing.T) {
+	c := &view.Container{Pod: view.Pod{UID: "u1", ID: "s1"}, Mounts: []view.Mount{
+		{Destination: "/e", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~empty-dir/cache"},
+		{Destination: "/t", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/kube-api-access-x"},
+		{Destination: "/etc/hosts", Source: "/var/lib/kubelet/pods/u1/etc-hosts"},
+		{Destination: "/dev/termination-log", Source: "/var/lib/kubelet/pods/u1/containers/c/abc"},
+		{Destination: "/etc/resolv.conf", Source: "/var/lib/rancher/k3s/agent/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/resolv.conf"},
+		{Destination: "/pv", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~nfs/data"},
+		{Destination: "/other", Source: "/var/lib/kubelet/pods/u2/volumes/kubernetes.io~empty-dir/cache"},
+		{Destination: "/host", Source: "/srv/data"},
+		{Destination: "/sb", Source: "/run/k3s/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/secrets"},
+	}}
+	for dest, want := range map[string]bool{"/e": true, "/t": true, "/etc/hosts": true, "/dev/termination-log": true,
+		"/etc/resolv.conf": true, "/pv": false, "/other": false, "/host": false, "/sb": false, "/added": false} {
+		if _, got := podLifetime(c, dest); got != want {
+			t.Errorf("%s: pod lifetime %v, want %v", dest, got, want)
+		}
+	}
+	c.Pod.UID = ".."
+	if _, got := podLifetime(c, "/e"); got {
+		t.Error("a pod UID of .. must not make kubelet's directories the pod's")
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/record"
 	"github.com/nri-guard/nri-guard/internal/subpath"
 	"github.com/nri-guard/nri-guard/internal/tally"
+	"github.com/nri-guard/nri-guard/internal/userns"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -43,6 +44,9 @@ import (
 // Main runs the wrapper and returns its exit code (when it does not exec
 // runc).
 func Main(args []string, stderr io.Writer) int {
+	if os.Getenv(userns.HolderEnv) == "1" {
+		return userns.Hold() // settleIDMaps's user namespace
+	}
 	inv := parseInvocation(args)
 	cfg, path, err := loadConfig()
 	if err != nil {

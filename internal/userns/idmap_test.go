@@ -1,0 +1,97 @@
+package userns
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(HolderEnv) == "1" {
+		os.Exit(Hold()) // the test binary as the prober's holder
+	}
+	os.Exit(m.Run())
+}
+
+// mountsForProbe mounts a tmpfs and an overlay on it below a temporary
+// directory: on this kernel (6.3 and later) the first can be idmapped,
+// the second cannot.
+func mountsForProbe(t *testing.T) (tmpfs, overlay string) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: mounts and a new user namespace")
+	}
+	dir := t.TempDir()
+	tmpfs = filepath.Join(dir, "tmpfs")
+	overlay = filepath.Join(dir, "overlay")
+	for _, d := range []string{tmpfs, overlay} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mount("tmpfs", tmpfs, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(tmpfs, unix.MNT_DETACH) })
+	for _, d := range []string{"lower", "upper", "work"} {
+		os.Mkdir(filepath.Join(tmpfs, d), 0o755)
+	}
+	opts := "lowerdir=" + tmpfs + "/lower,upperdir=" + tmpfs + "/upper,workdir=" + tmpfs + "/work"
+	if err := unix.Mount("overlay", overlay, "overlay", 0, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(overlay, unix.MNT_DETACH) })
+	return tmpfs, overlay
+}
+
+func TestProberTellsWhatCanBeIDMapped(t *testing.T) {
+	tmpfs, overlay := mountsForProbe(t)
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	p, err := NewProber("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, tc := range []struct {
+		path, fs string
+		ok       bool
+	}{{tmpfs, "tmpfs", true}, {overlay, "overlay", false}, {"/proc/self", "proc", false}} {
+		ok, fs, err := p.CanIDMap(tc.path)
+		if err != nil || ok != tc.ok || fs != tc.fs {
+			t.Errorf("%s: idmappable %v on %q (%v), want %v on %q (kernel %s)", tc.path, ok, fs, err, tc.ok, tc.fs, unix.ByteSliceToString(uts.Release[:]))
+		}
+	}
+	if _, _, err := p.CanIDMap(filepath.Join(tmpfs, "missing")); err == nil {
+		t.Error("a missing source: want an error")
+	}
+}
+
+func TestUnmappableNamesOnlyIDMappedBindsItCannotMap(t *testing.T) {
+	tmpfs, overlay := mountsForProbe(t)
+	p, err := NewProber("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	spec := &specs.Spec{Mounts: []specs.Mount{
+		{Destination: "/a", Type: "bind", Source: tmpfs, Options: []string{"rbind", "idmap"}},
+		{Destination: "/b", Type: "bind", Source: overlay, Options: []string{"rbind", "idmap"}},
+		{Destination: "/c", Type: "bind", Source: overlay, Options: []string{"rbind"}}, // no idmap asked
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+	}}
+	got, err := Unmappable(spec, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[1] != "overlay" {
+		t.Fatalf("unmappable %v, want only mount 1 (overlay)", got)
+	}
+	DropIDMap(spec, 1)
+	if !slices.Equal(spec.Mounts[1].Options, []string{"rbind"}) || !slices.Equal(spec.Mounts[0].Options, []string{"rbind", "idmap"}) {
+		t.Errorf("after DropIDMap(1): %v", spec.Mounts)
+	}
+}
