@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/nri-guard/nri-guard/internal/nriplugin"
+	"github.com/nri-guard/nri-guard/internal/userns"
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=...".
@@ -40,6 +41,9 @@ as a pre-registered plugin configured by its conf file (see README).
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if os.Getenv(userns.HolderEnv) == "1" {
+		return userns.Hold() // the installer's probe of user namespaces
+	}
 	if len(args) == 0 {
 		if nriplugin.PreRegistered() {
 			return runPreRegistered(stderr)

@@ -26,6 +26,7 @@ func runInstall(verb string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&o.K3sVersion, "k3s-version", "", "K3s version, e.g. v1.33.1+k3s1 (default: ask k3s --version)")
 		fs.StringVar(&o.ContainerdVersion, "containerd-version", "", "K3s's containerd version, e.g. v2.2.9-k3s1 (default: ask k3s ctr version, else read K3s's containerd log)")
 		fs.StringVar(&o.Runc, "runc", "", "the real runc for the runtime wrapper (default: K3s's bundled runc)")
+		fs.StringVar(&o.Remap, "remap", install.RemapAuto, "run root containers in user namespaces (runAsRoot remap, userNamespaces enable): on, off, or auto (on when this kernel idmaps tmpfs and the pods' volume file systems)")
 		fs.StringVar(&o.BinDir, "from", "", "directory with the nri-guard and nri-guard-runc binaries to install (default: this binary's directory)")
 	}
 	if err := fs.Parse(args[1:]); err != nil {

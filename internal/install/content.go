@@ -85,7 +85,7 @@ func handlersText(wrapped []Runtime) string {
 
 // policyText is the node policy the installer starts with: the built-in
 // defaults, in audit mode while an admin reads the decision log first.
-func policyText(mode string, guarded []string, unwrapped []Runtime, registry string) string {
+func policyText(mode string, n Node, guarded []string, registry string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# nri-guard node policy, written by `nri-guard install k3s --mode %s`.\n", mode)
 	fmt.Fprintf(&b, "# Every setting not written here has its built-in default; `nri-guard policy show\n")
@@ -98,7 +98,7 @@ func policyText(mode string, guarded []string, unwrapped []Runtime, registry str
 	fmt.Fprintf(&b, "controls:\n")
 	fmt.Fprintf(&b, "  # The runtime handlers (RuntimeClasses) the installer gave a runtime wrapper: pods of\n")
 	fmt.Fprintf(&b, "  # any other handler are refused (\"\" is a pod without a RuntimeClass).\n")
-	for _, r := range unwrapped {
+	for _, r := range n.Unwrapped() {
 		fmt.Fprintf(&b, "  # Not wrapped: %s (%s) runs no OCI runtime binary; list it under isolated only if it\n  # isolates its pods by other means (a VM, a user-space kernel).\n", r.Name, r.Type)
 	}
 	quoted := make([]string, len(guarded))
@@ -106,10 +106,25 @@ func policyText(mode string, guarded []string, unwrapped []Runtime, registry str
 		quoted[i] = fmt.Sprintf("%q", h)
 	}
 	fmt.Fprintf(&b, "  runtimeHandlers:\n    guarded: [%s]\n", strings.Join(quoted, ", "))
+	b.WriteString(remapText(n, mode))
 	b.WriteString(systemRegistriesText(registry))
 	if mode == ModeAudit {
 		fmt.Fprintf(&b, "# Audit: containers run unchanged and %s says what enforce\n", decisionLog)
 		fmt.Fprintf(&b, "# would do. Switch with `nri-guard install k3s --mode enforce`.\ndefaultMode: audit\n")
 	}
 	return b.String()
+}
+
+// remapText turns user namespaces on for root containers, or says why
+// not and how.
+func remapText(n Node, mode string) string {
+	if !n.Remap {
+		return fmt.Sprintf("  # Root containers run as root on the node: user namespaces are off (%s).\n"+
+			"  # To turn them on: runAsRoot: {mode: %s, action: remap} and userNamespaces: {mode: %s, want: enable}.\n", n.RemapWhy, mode, mode)
+	}
+	return fmt.Sprintf("  # Root in a container is not root on the node: every pod gets a user namespace of its\n"+
+		"  # own with ids from the pool (%s). A pod whose volume the kernel\n"+
+		"  # cannot idmap (NFS, FUSE) is refused, naming it; an exception with\n"+
+		"  # userNamespaces: {mode: off} and runAsRoot: {mode: off} lets it run as root.\n"+
+		"  runAsRoot: {mode: %s, action: remap}\n  userNamespaces: {mode: %s, want: enable}\n", n.RemapWhy, mode, mode)
 }

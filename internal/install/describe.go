@@ -29,6 +29,11 @@ func describe(w io.Writer, n Node) {
 		fmt.Fprintln(w, "  - NRI on this containerd drops seccomp changes: the runtime wrapper injects the default seccomp profile")
 	}
 	fmt.Fprintf(w, "  - runtime wrapper %s as runc: judges the final OCI spec (capabilities, privileged, read-only root, no_new_privs, ...)\n", wrapperBin)
+	if n.Remap {
+		fmt.Fprintf(w, "  - user namespaces: root in a container is not root on the node (%s)\n", n.RemapWhy)
+	} else {
+		fmt.Fprintf(w, "  - user namespaces off: root in a container is root on the node (%s)\n", n.RemapWhy)
+	}
 	describeRuntimes(w, n)
 }
 

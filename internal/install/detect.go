@@ -27,6 +27,10 @@ type Node struct {
 	// DefaultRuntime the one pods without a RuntimeClass get.
 	Runtimes       []Runtime
 	DefaultRuntime string
+	// Remap: the installed policy runs root containers in user
+	// namespaces; RemapWhy says why it does or does not.
+	Remap    bool
+	RemapWhy string
 }
 
 // Validator reports whether this containerd has NRI's default validator
@@ -59,6 +63,7 @@ func detect(o *Options) (Node, error) {
 		return n, err
 	}
 	n.ForeignPlugins, err = listPlugins(onNode(o.Root, defaultNRIPluginDir))
+	n.Remap, n.RemapWhy = decideRemap(o)
 	return n, err
 }
 

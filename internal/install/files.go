@@ -60,7 +60,7 @@ func planFiles(o *Options, n Node) ([]file, error) {
 		{path: wrapperBin, data: wrapper, mode: 0o755, binary: true},
 		{path: pluginBin, data: guard, mode: 0o755, binary: true},
 		{path: pluginConf, data: []byte(pluginConfText()), mode: 0o644},
-		{path: policyFile, data: []byte(policyText(o.Mode, n.Guarded(wrapped), n.Unwrapped(), registry)), mode: 0o644, foreign: keep,
+		{path: policyFile, data: []byte(policyText(o.Mode, n, n.Guarded(wrapped), registry)), mode: 0o644, foreign: keep,
 			why: "the node's policy is kept; --mode is not applied to it (set defaultMode there yourself)"},
 		// An admin's own runc, or pool settings: a changed pool state
 		// written over would point the wrapper at an empty pool while

@@ -33,7 +33,9 @@ type Options struct {
 	Runc string
 	// BinDir holds the nri-guard and nri-guard-runc binaries to install.
 	BinDir string
-	Out    io.Writer
+	// Remap is RemapAuto, RemapOn or RemapOff.
+	Remap string
+	Out   io.Writer
 }
 
 func (o *Options) runc() string {
@@ -46,6 +48,12 @@ func (o *Options) runc() string {
 func (o *Options) check() error {
 	if o.Mode != ModeAudit && o.Mode != ModeEnforce {
 		return fmt.Errorf("--mode %q: want audit or enforce", o.Mode)
+	}
+	if o.Remap == "" {
+		o.Remap = RemapAuto
+	}
+	if o.Remap != RemapAuto && o.Remap != RemapOn && o.Remap != RemapOff {
+		return fmt.Errorf("--remap %q: want auto, on or off", o.Remap)
 	}
 	if !filepath.IsAbs(o.Root) {
 		return fmt.Errorf("--root %q: want an absolute directory", o.Root)

@@ -592,3 +592,43 @@ func TestSystemDefaultRegistry(t *testing.T) {
 		t.Fatalf("a broken K3s config: %v", err)
 	}
 }
+
+// --remap on writes user namespaces for every pod and root remapped, in
+// the install's mode; off (and auto with --root, where this kernel need
+// not be the node's) says why not and how to turn them on.
+func TestRemapPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		remap, mode string
+		want        bool
+		says        string
+	}{
+		{RemapOn, ModeEnforce, true, "--remap on"},
+		{RemapOn, ModeAudit, true, "--remap on"},
+		{RemapOff, ModeEnforce, false, "--remap off"},
+		{RemapAuto, ModeEnforce, false, "not probed with --root"},
+	} {
+		n := newFakeNode(t, true)
+		o := n.options(tc.mode)
+		o.Remap = tc.remap
+		if err := Install(o); err != nil {
+			t.Fatalf("install --remap %s: %v\n%s", tc.remap, err, n.out.String())
+		}
+		mustContain(t, "output", n.out.String(), tc.says)
+		pol := loadPolicy(t, n)
+		rr, un := pol.Controls.RunAsRoot, pol.Controls.UserNamespaces
+		remapped := rr.Action.Value == policy.RootRemap && un.Want.Value == policy.UserNSEnable
+		if remapped != tc.want {
+			t.Errorf("--remap %s: runAsRoot %+v, userNamespaces %+v; want remapped %v", tc.remap, rr, un, tc.want)
+		}
+		if tc.want && (rr.Mode.Value != policy.Mode(tc.mode) || un.Mode.Value != policy.Mode(tc.mode)) {
+			t.Errorf("--remap %s --mode %s: modes %v and %v, want the install's mode", tc.remap, tc.mode, rr.Mode.Value, un.Mode.Value)
+		}
+		mustContain(t, "policy", n.read(policyFile), tc.says)
+	}
+	n := newFakeNode(t, true)
+	o := n.options(ModeEnforce)
+	o.Remap = "maybe"
+	if err := Install(o); err == nil || !strings.Contains(err.Error(), `--remap "maybe": want auto, on or off`) {
+		t.Errorf("--remap maybe: %v", err)
+	}
+}
