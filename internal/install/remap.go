@@ -47,10 +47,7 @@ func probeRemap(dirs []string) (bool, string) {
 	if err != nil {
 		return false, err.Error()
 	}
-	p, err := userns.NewProber(self)
-	if err != nil {
-		return false, err.Error()
-	}
+	p := userns.NewProber(self, "")
 	defer p.Close()
 	scratch, err := os.MkdirTemp("/run", "nri-guard-probe-")
 	if err != nil {

@@ -34,6 +34,9 @@ type Files struct {
 	Tallies string
 	// UserNamespacePool is the wrapper's pool of host id ranges.
 	UserNamespacePool string
+	// IDMapAnswers keeps, for this boot, which file systems the kernel
+	// can idmap (internal/userns's prober).
+	IDMapAnswers string
 }
 
 // Shared by both layouts: the wrapper finds its configuration at one
@@ -47,6 +50,7 @@ const (
 	judged        = "/run/nri-guard/judged"
 	pins          = "/run/nri-guard/pins"
 	tallies       = "/run/nri-guard/tallies"
+	idmapAnswers  = "/run/nri-guard/idmap"
 )
 
 // Node is the layout without the installer.
@@ -56,7 +60,7 @@ func Node() Files {
 		DecisionLog: decisionLog, LogFile: logFile,
 		RecordKey: "/etc/nri-guard/record.key", LastGood: "/var/lib/nri-guard/last-good",
 		RuntimeConfig: runtimeConfig, Status: status, StatusSocket: statusSocket, Judged: judged, Pins: pins, Tallies: tallies,
-		UserNamespacePool: "/var/lib/nri-guard/userns/pool.json",
+		UserNamespacePool: "/var/lib/nri-guard/userns/pool.json", IDMapAnswers: idmapAnswers,
 	}
 }
 
@@ -73,6 +77,6 @@ func K3s() Files {
 		DecisionLog: decisionLog, LogFile: logFile,
 		RecordKey: K3sGuardDir + "/record.key", LastGood: K3sGuardDir + "/last-good",
 		RuntimeConfig: runtimeConfig, Status: status, StatusSocket: statusSocket, Judged: judged, Pins: pins, Tallies: tallies,
-		UserNamespacePool: K3sGuardDir + "/userns/pool.json",
+		UserNamespacePool: K3sGuardDir + "/userns/pool.json", IDMapAnswers: idmapAnswers,
 	}
 }

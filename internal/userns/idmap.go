@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -31,46 +32,53 @@ func Hold() int {
 // idmap (NFS, FUSE without the server's consent, overlayfs, tmpfs before
 // Linux 6.3, ...): it clones each source's mount (open_tree) and asks the
 // kernel to idmap the clone (mount_setattr), which runc would do for the
-// container. Each file system is asked once.
+// container. Each file system (device and type) is asked once per boot:
+// the answers are kept in a directory on /run, so a create whose volumes
+// are on file systems already asked starts no holder.
 type Prober struct {
-	holder *exec.Cmd
-	stdin  io.Closer
-	nsFD   int
-	known  map[uint64]bool // by device
+	self, cache string
+	holder      *exec.Cmd
+	stdin       io.Closer
+	nsFD        int
 }
 
-// NewProber starts a holder (the program self, with HolderEnv set) in a
-// user namespace of its own that maps only the overflow id, and keeps
-// that namespace open.
-func NewProber(self string) (*Prober, error) {
-	cmd := exec.Command(self)
+// NewProber probes with the program self as the holder (HolderEnv set)
+// and keeps its answers in cache ("" keeps none).
+func NewProber(self, cache string) *Prober {
+	return &Prober{self: self, cache: cache, nsFD: -1}
+}
+
+// start runs the holder in a user namespace of its own that maps only
+// the overflow id, and keeps that namespace open.
+func (p *Prober) start() error {
+	cmd := exec.Command(p.self)
 	cmd.Env = []string{HolderEnv + "=1"}
 	one := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 65534, Size: 1}}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, UidMappings: one, GidMappings: one,
 		GidMappingsEnableSetgroups: false, Pdeathsig: syscall.SIGKILL}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("cannot start a process in a new user namespace to test idmapped mounts with: %w", err)
+		return fmt.Errorf("cannot start a process in a new user namespace to test idmapped mounts with: %w", err)
 	}
-	p := &Prober{holder: cmd, stdin: stdin, known: map[uint64]bool{}}
+	p.holder, p.stdin = cmd, stdin
 	p.nsFD, err = unix.Open("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
+	return err
 }
 
-// Close ends the holder.
+// Close ends the holder, if one was started.
 func (p *Prober) Close() {
-	if p.nsFD > 0 {
+	if p.nsFD >= 0 {
 		unix.Close(p.nsFD)
+		p.nsFD = -1
 	}
-	p.stdin.Close()
-	p.holder.Wait()
+	if p.holder != nil {
+		p.stdin.Close()
+		p.holder.Wait()
+		p.holder = nil
+	}
 }
 
 // CanIDMap says whether a mount of path can be idmapped, and names its
@@ -85,8 +93,14 @@ func (p *Prober) CanIDMap(path string) (bool, string, error) {
 		return false, "", err
 	}
 	name := fsName(fs.Type)
-	if ok, seen := p.known[st.Dev]; seen {
+	key := fmt.Sprintf("%x-%x", uint64(fs.Type), st.Dev)
+	if ok, known := p.cached(key); known {
 		return ok, name, nil
+	}
+	if p.holder == nil {
+		if err := p.start(); err != nil {
+			return false, name, err
+		}
 	}
 	tree, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
@@ -94,15 +108,41 @@ func (p *Prober) CanIDMap(path string) (bool, string, error) {
 	}
 	defer unix.Close(tree)
 	err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(p.nsFD)})
-	switch {
-	case err == nil:
-		p.known[st.Dev] = true
-	case errors.Is(err, unix.EINVAL):
-		p.known[st.Dev] = false // the file system does not allow idmapped mounts
-	default:
+	if err != nil && !errors.Is(err, unix.EINVAL) { // EINVAL: the file system does not allow idmapped mounts
 		return false, name, fmt.Errorf("mount_setattr on a clone of %s: %w", path, err)
 	}
-	return p.known[st.Dev], name, nil
+	p.keep(key, err == nil)
+	return err == nil, name, nil
+}
+
+// cached reads an answer kept earlier; a missing or odd one is asked
+// again.
+func (p *Prober) cached(key string) (ok, known bool) {
+	if p.cache == "" {
+		return false, false
+	}
+	data, err := os.ReadFile(filepath.Join(p.cache, key))
+	if err != nil || len(data) != 1 || (data[0] != '0' && data[0] != '1') {
+		return false, false
+	}
+	return data[0] == '1', true
+}
+
+// keep writes an answer by a rename, so a reader never sees half of it;
+// one that cannot be written is asked again next time.
+func (p *Prober) keep(key string, ok bool) {
+	if p.cache == "" || os.MkdirAll(p.cache, 0o700) != nil {
+		return
+	}
+	answer := map[bool]string{true: "1", false: "0"}[ok]
+	tmp, err := os.CreateTemp(p.cache, ".answer-")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.WriteString(answer)
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(p.cache, key)) != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 // Unmappable is the indexes of the spec's bind mounts asking for an

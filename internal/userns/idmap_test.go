@@ -51,10 +51,8 @@ func TestProberTellsWhatCanBeIDMapped(t *testing.T) {
 	tmpfs, overlay := mountsForProbe(t)
 	var uts unix.Utsname
 	unix.Uname(&uts)
-	p, err := NewProber("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache := t.TempDir()
+	p := NewProber("/proc/self/exe", cache)
 	defer p.Close()
 	for _, tc := range []struct {
 		path, fs string
@@ -68,14 +66,19 @@ func TestProberTellsWhatCanBeIDMapped(t *testing.T) {
 	if _, _, err := p.CanIDMap(filepath.Join(tmpfs, "missing")); err == nil {
 		t.Error("a missing source: want an error")
 	}
+	// A second prober answers from the kept answers, starting no holder.
+	again := NewProber("/nonexistent-holder", cache)
+	defer again.Close()
+	for path, want := range map[string]bool{tmpfs: true, overlay: false} {
+		if ok, _, err := again.CanIDMap(path); err != nil || ok != want || again.holder != nil {
+			t.Errorf("%s from the kept answers: %v %v (holder started: %v)", path, ok, err, again.holder != nil)
+		}
+	}
 }
 
 func TestUnmappableNamesOnlyIDMappedBindsItCannotMap(t *testing.T) {
 	tmpfs, overlay := mountsForProbe(t)
-	p, err := NewProber("/proc/self/exe")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := NewProber("/proc/self/exe", "")
 	defer p.Close()
 	spec := &specs.Spec{Mounts: []specs.Mount{
 		{Destination: "/a", Type: "bind", Source: tmpfs, Options: []string{"rbind", "idmap"}},
@@ -93,5 +96,20 @@ func TestUnmappableNamesOnlyIDMappedBindsItCannotMap(t *testing.T) {
 	DropIDMap(spec, 1)
 	if !slices.Equal(spec.Mounts[1].Options, []string{"rbind"}) || !slices.Equal(spec.Mounts[0].Options, []string{"rbind", "idmap"}) {
 		t.Errorf("after DropIDMap(1): %v", spec.Mounts)
+	}
+}
+
+// The prober's cost at a create: a holder process started in a new user
+// namespace and one probe.
+func BenchmarkProber(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	for b.Loop() {
+		p := NewProber("/proc/self/exe", "")
+		if _, _, err := p.CanIDMap("/"); err != nil {
+			b.Fatal(err)
+		}
+		p.Close()
 	}
 }

@@ -48,6 +48,9 @@ type Config struct {
 	// UserNamespacePool is where pods given a user namespace get their
 	// host ids (userNamespaces want: enable, runAsRoot action: remap).
 	UserNamespacePool idpool.Config `yaml:"userNamespacePool"`
+	// IDMapAnswers keeps which file systems the kernel can idmap, for
+	// this boot (a tmpfs), so most creates ask the kernel nothing.
+	IDMapAnswers string `yaml:"idmapAnswers"`
 	// Handlers maps every other runtime handler the wrapper stands in for
 	// to that handler's real binary (handlers.go).
 	Handlers Handlers `yaml:"handlers"`
@@ -67,7 +70,7 @@ func loadConfig() (Config, string, error) {
 	node := nodeFiles()
 	cfg := Config{
 		Policy: node.Policy, PolicyDir: node.PolicyDir, DecisionLog: node.DecisionLog, RecordKey: node.RecordKey,
-		LastGood: node.LastGood, JudgedDir: node.Judged, Tallies: node.Tallies,
+		LastGood: node.LastGood, JudgedDir: node.Judged, Tallies: node.Tallies, IDMapAnswers: node.IDMapAnswers,
 		DecisionLogMaxBytes: decisionlog.DefaultMaxBytes, DecisionLogKeep: decisionlog.DefaultKeep, UserNamespacePool: idpool.DefaultConfig(),
 	}
 	data, err := os.ReadFile(path)

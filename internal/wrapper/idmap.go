@@ -23,7 +23,7 @@ import (
 // container, naming the mount and its file system: files the pod wrote
 // there as root would be owned by host ids of this pod's range, which
 // its next pod does not get.
-func settleIDMaps(spec *specs.Spec, c *view.Container) error {
+func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container) error {
 	if !slices.ContainsFunc(spec.Mounts, wantsIDMap) {
 		return nil
 	}
@@ -31,10 +31,7 @@ func settleIDMaps(spec *specs.Spec, c *view.Container) error {
 	if err != nil {
 		return err
 	}
-	prober, err := userns.NewProber(self)
-	if err != nil {
-		return err
-	}
+	prober := userns.NewProber(self, cfg.IDMapAnswers)
 	defer prober.Close()
 	unmappable, err := userns.Unmappable(spec, prober)
 	if err != nil {

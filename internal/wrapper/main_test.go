@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 	nodeFiles = func() layout.Files {
 		f := layout.Node()
 		f.Tallies, f.Judged, f.Pins = filepath.Join(dir, "tallies"), filepath.Join(dir, "judged"), filepath.Join(dir, "pins")
+		f.IDMapAnswers = filepath.Join(dir, "idmap")
 		return f
 	}
 	pinRoot = nodeFiles().Pins

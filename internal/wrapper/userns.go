@@ -33,7 +33,7 @@ func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.S
 	if err != nil {
 		return err
 	}
-	if err := settleIDMaps(spec, c); err != nil {
+	if err := settleIDMaps(cfg, spec, c); err != nil {
 		return err
 	}
 	if err := openBundle(bundle, start); err != nil {
