@@ -79,14 +79,17 @@ libowner() {
 }
 
 # stage NAME PKG...: a fresh staging tree with the packages unpacked, and
-# the packages that hold the shared libraries its ELF files need (ldd on
-# the host's copies of the same Debian packages), until nothing is missing.
+# the packages that hold the shared libraries its ELF files need, until
+# nothing is missing: ldd finds each library in the tree or on the host
+# (dpkg names the host copy's package); one neither has (the host need
+# not have the package installed) is in a library package the staged
+# packages depend on.
 stage() {
 	local name=$1 dir=$stages/$1
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	local pkgs=("$@" libc6) done=() batch=() p deb lib owner
+	local pkgs=("$@" libc6) done=() batch=() p deb lib owner missing dep
 	local -A seen=()
 	# Rounds: unpack every package asked for, then look once at what the
 	# tree's programs need; a library is looked up once.
@@ -98,15 +101,32 @@ stage() {
 			done+=("$p")
 			for deb in $(fetch "$p"); do dpkg-deb -x "$deb" "$dir"; done
 		done
-		# the libraries of every ELF program and library unpacked so far
+		missing=()
 		while read -r lib; do
+			case $lib in
+			"not-found "*) missing+=("${lib#not-found }"); continue ;;
+			"$dir"/*) continue ;; # staged already
+			esac
 			[ -z "${seen[$lib]-}" ] || continue
 			seen[$lib]=1
 			owner=$(libowner "$lib")
 			[ -n "$owner" ] && [[ " ${done[*]} ${pkgs[*]-} " != *" $owner "* ]] && pkgs+=("$owner")
 		done < <(find "$dir" -type f \( -perm -u+x -o -name '*.so*' \) -not -path '*/lib-dynload/*' -not -path '*/pgxs/*' -print0 |
 			xargs -0 -r file -N | grep -E 'ELF .*(executable|shared object)' | cut -d: -f1 |
-			xargs -r ldd 2>/dev/null | awk '/=> \//{print $3}' | sort -u)
+			LD_LIBRARY_PATH="$dir/lib/x86_64-linux-gnu:$dir/usr/lib/x86_64-linux-gnu" xargs -r ldd 2>/dev/null |
+			awk '/=> \//{print $3} /=> not found/{print "not-found " $1}' | sort -u)
+		[ ${#missing[@]} -eq 0 ] && continue
+		for p in "${done[@]}"; do
+			for deb in $(fetch "$p"); do
+				for dep in $(dpkg-deb -f "$deb" Depends Pre-Depends | tr ',|' '\n\n' | sed 's/^ *//; s/[ :(].*//' | grep '^lib'); do
+					[[ " ${done[*]} ${pkgs[*]-} " != *" $dep "* ]] && pkgs+=("$dep")
+				done
+			done
+		done
+		if [ ${#pkgs[@]} -eq 0 ]; then
+			log "$name: warning: no staged package's library dependency holds ${missing[*]}"
+			break
+		fi
 	done
 	echo "${done[*]}" >"$dir.packages"
 	# Without ld.so.cache the loader still finds multiarch libraries: make one.
