@@ -4,119 +4,27 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
-	"golang.org/x/mod/semver"
-	"gopkg.in/yaml.v3"
+	"github.com/nri-guard/nri-guard/e2e/internal/cases"
 )
 
-// caseFile is one e2e case: a pod, a container and what must happen.
-// Adding a case is adding a file under e2e/cases/.
-type caseFile struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	// Policy and PolicyDir (paths relative to the repository) replace the
-	// e2e default policy e2e/policies/policy.yaml and its drop-in
-	// directory e2e/policies/policy.d. Cases with the same policy share
-	// one containerd; each other policy costs one more containerd start.
-	Policy    string `yaml:"policy"`
-	PolicyDir string `yaml:"policyDir"`
-	// Infra cases prove the harness itself: they pass with no guard
-	// attached (NRI_GUARD_E2E_MODES=none) as well as with one.
-	Infra       bool           `yaml:"infra"`
-	Namespace   string         `yaml:"namespace"`
-	HostNetwork bool           `yaml:"hostNetwork"`
-	MinVersion  string         `yaml:"minVersion"`
-	Pod         map[string]any `yaml:"pod"`
-	Container   map[string]any `yaml:"container"`
-	Expect      expectation    `yaml:"expect"`
-	// ExpectOn replaces Expect on containerd versions with this prefix
-	// ("v2.1"): what the guard can promise differs by runtime.
-	ExpectOn map[string]expectation `yaml:"expectOn"`
-}
-
-type expectation struct {
-	// Refused is a fragment of the error crictl must show.
-	Refused  string         `yaml:"refused"`
-	Running  bool           `yaml:"running"`
-	Spec     []specCheck    `yaml:"spec"`
-	Exec     []execCheck    `yaml:"exec"`
-	Decision *decisionCheck `yaml:"decision"`
-}
-
-// specCheck looks at crictl inspect's info.runtimeSpec. Path is dotted;
-// an array step may select by field: mounts[destination=/logs].options.
-type specCheck struct {
-	Path     string `yaml:"path"`
-	Equals   any    `yaml:"equals"`
-	Contains string `yaml:"contains"`
-	Present  bool   `yaml:"present"`
-	Absent   bool   `yaml:"absent"`
-}
-
-// execCheck runs a command in the container. In Contains and
-// NotContains, ${HOST_NETNS} stands for the host's network namespace as
-// readlink shows it (net:[4026531840]).
-type execCheck struct {
-	Cmd         []string `yaml:"cmd"`
-	Equals      *string  `yaml:"equals"` // the whole output, trimmed
-	Contains    string   `yaml:"contains"`
-	NotContains string   `yaml:"notContains"`
-	Fails       bool     `yaml:"fails"`
-}
-
-// decisionCheck wants a decision log line for the case's pod (its
-// sandbox or container c1) with Action and, if Control is set, a finding of that
-// control (with Mode, if set).
-type decisionCheck struct {
-	Action  string `yaml:"action"`
-	Control string `yaml:"control"`
-	Mode    string `yaml:"mode"`
-}
+type (
+	caseFile    = cases.File
+	expectation = cases.Expectation
+)
 
 func loadCases(t *testing.T) []caseFile {
-	files, err := filepath.Glob(filepath.Join(repoRoot, "e2e", "cases", "*.yaml"))
+	out, err := cases.Load(filepath.Join(repoRoot, "e2e", "cases"))
 	must(t, err)
-	var out []caseFile
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		must(t, err)
-		var c caseFile
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if c.Name == "" {
-			c.Name = strings.TrimSuffix(filepath.Base(f), ".yaml")
-		}
-		if c.Namespace == "" {
-			c.Namespace = "e2e"
-		}
-		out = append(out, normalize(c))
-	}
-	if len(out) == 0 {
-		t.Fatal("no cases under e2e/cases")
-	}
 	return out
 }
 
-// normalize turns YAML maps into JSON-ready maps and resolves the
-// policy paths.
-func normalize(c caseFile) caseFile {
-	c.Pod = jsonRoundTrip(c.Pod)
-	c.Container = jsonRoundTrip(c.Container)
-	return c
-}
-
 // policyFor is the policy a case's guard runs with.
-func (c *caseFile) policyFor() policyRef {
+func policyFor(c *caseFile) policyRef {
 	if c.Policy == "" && c.PolicyDir == "" {
 		return defaultPolicy
 	}
@@ -128,28 +36,6 @@ func (c *caseFile) policyFor() policyRef {
 		ref.Dir = filepath.Join(repoRoot, c.PolicyDir)
 	}
 	return ref
-}
-
-func jsonRoundTrip(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	data, _ := json.Marshal(m)
-	var out map[string]any
-	json.Unmarshal(data, &out)
-	return out
-}
-
-func (c *caseFile) expectFor(version string) (expectation, bool) {
-	if c.MinVersion != "" && semver.Compare(version, c.MinVersion) < 0 {
-		return expectation{}, false
-	}
-	for prefix, exp := range c.ExpectOn {
-		if strings.HasPrefix(version, prefix) {
-			return exp, true
-		}
-	}
-	return c.Expect, true
 }
 
 // run is one containerd version with the guard attached one way.
@@ -187,11 +73,11 @@ func groupCases(cases []caseFile, r run) []*caseGroup {
 	var groups []*caseGroup
 	byPolicy := map[policyRef]*caseGroup{}
 	for _, c := range cases {
-		exp, ok := c.expectFor(r.version)
+		exp, ok := c.ExpectFor(r.version)
 		if !ok || (r.mode == "none" && !c.Infra) {
 			continue
 		}
-		pol := c.policyFor()
+		pol := policyFor(&c)
 		g := byPolicy[pol]
 		if g == nil {
 			g = &caseGroup{policy: pol}
@@ -257,7 +143,7 @@ func count(t *testing.T) {
 }
 
 func runCase(t *testing.T, e *env, c caseFile, exp expectation) {
-	name := c.Name + "-" + strings.ReplaceAll(strings.TrimPrefix(e.version, "v"), ".", "")
+	name := c.PodName(e.version)
 	p := e.newPod(c.Namespace, name, c.HostNetwork, c.Pod)
 	defer p.remove()
 	id, err := p.create(c.Container)
@@ -286,7 +172,7 @@ func runCase(t *testing.T, e *env, c caseFile, exp expectation) {
 }
 
 func checkRefused(t *testing.T, e *env, c caseFile, exp expectation, id string, err error) {
-	name := c.Name + "-" + strings.ReplaceAll(strings.TrimPrefix(e.version, "v"), ".", "")
+	name := c.PodName(e.version)
 	if err == nil {
 		t.Fatalf("%s: created and started (%s), want refused with %q\ndecisions: %v", c.Name, id, exp.Refused, e.decisionsFor(name))
 	}
@@ -296,40 +182,15 @@ func checkRefused(t *testing.T, e *env, c caseFile, exp expectation, id string, 
 	checkDecision(t, e, name, exp.Decision)
 }
 
-func checkExec(t *testing.T, e *env, id string, x execCheck) {
+func checkExec(t *testing.T, e *env, id string, x cases.ExecCheck) {
 	out, err := e.crictl(append([]string{"exec", id}, x.Cmd...)...)
-	if x.Fails != (err != nil) {
-		t.Errorf("exec %v: err=%v, want failure=%v (output %q)", x.Cmd, err, x.Fails, out)
-	}
-	if x.Equals != nil && out != expand(*x.Equals) {
-		t.Errorf("exec %v: output %q, want %q", x.Cmd, out, expand(*x.Equals))
-	}
-	got := out + errText(err)
-	if want := expand(x.Contains); !strings.Contains(got, want) {
-		t.Errorf("exec %v: output %q lacks %q", x.Cmd, got, want)
-	}
-	if bad := expand(x.NotContains); bad != "" && strings.Contains(got, bad) {
-		t.Errorf("exec %v: output %q contains %q", x.Cmd, got, bad)
+	hostNetNS, _ := os.Readlink("/proc/self/ns/net")
+	for _, p := range cases.ExecProblems(x, out, err, hostNetNS) {
+		t.Error(p)
 	}
 }
 
-// expand replaces the placeholders case files may use.
-func expand(s string) string {
-	if !strings.Contains(s, "${HOST_NETNS}") {
-		return s
-	}
-	ns, _ := os.Readlink("/proc/self/ns/net")
-	return strings.ReplaceAll(s, "${HOST_NETNS}", ns)
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-func checkDecision(t *testing.T, e *env, pod string, want *decisionCheck) {
+func checkDecision(t *testing.T, e *env, pod string, want *cases.DecisionCheck) {
 	if want == nil {
 		return
 	}
@@ -338,26 +199,29 @@ func checkDecision(t *testing.T, e *env, pod string, want *decisionCheck) {
 	}
 	for _, rec := range e.decisionsFor(pod) {
 		// The pod sandbox's record (from the runtime wrapper) has no
-		// container name; the case's own container is c1.
-		if c := rec["container"]; rec["action"] == want.Action && (c == nil || c == "" || c == "c1") && hasFinding(rec, want) {
+		// container name.
+		container, _ := rec["container"].(string)
+		action, _ := rec["action"].(string)
+		if want.Matches(action, container, findingsOf(rec)) {
 			return
 		}
 	}
 	t.Errorf("no decision log line for pod %s with action %s and control %q; have: %v", pod, want.Action, want.Control, e.decisionsFor(pod))
 }
 
-func hasFinding(rec map[string]any, want *decisionCheck) bool {
-	if want.Control == "" {
-		return true
-	}
-	findings, _ := rec["findings"].([]any)
-	return slices.ContainsFunc(findings, func(f any) bool {
+func findingsOf(rec map[string]any) []cases.Finding {
+	var out []cases.Finding
+	list, _ := rec["findings"].([]any)
+	for _, f := range list {
 		m, _ := f.(map[string]any)
-		return m["control"] == want.Control && (want.Mode == "" || m["mode"] == want.Mode)
-	})
+		control, _ := m["control"].(string)
+		mode, _ := m["mode"].(string)
+		out = append(out, cases.Finding{Control: control, Mode: mode})
+	}
+	return out
 }
 
-func checkSpec(t *testing.T, e *env, id string, checks []specCheck) {
+func checkSpec(t *testing.T, e *env, id string, checks []cases.SpecCheck) {
 	if len(checks) == 0 {
 		return
 	}
@@ -369,55 +233,7 @@ func checkSpec(t *testing.T, e *env, id string, checks []specCheck) {
 		} `json:"info"`
 	}
 	must(t, json.Unmarshal([]byte(out), &doc))
-	for _, c := range checks {
-		v, found := lookup(doc.Info.RuntimeSpec, c.Path)
-		switch {
-		case c.Absent:
-			if found {
-				t.Errorf("spec %s: present (%v), want absent", c.Path, v)
-			}
-		case !found:
-			t.Errorf("spec %s: absent", c.Path)
-		case c.Equals != nil && fmt.Sprint(v) != fmt.Sprint(c.Equals):
-			t.Errorf("spec %s = %v, want %v", c.Path, v, c.Equals)
-		case c.Contains != "" && !containsValue(v, c.Contains):
-			t.Errorf("spec %s = %v, want it to contain %q", c.Path, v, c.Contains)
-		}
+	for _, p := range cases.Problems(doc.Info.RuntimeSpec, checks) {
+		t.Error(p)
 	}
-}
-
-var stepRE = regexp.MustCompile(`^([^\[]+)(?:\[([^=]+)=(.*)\])?$`)
-
-func lookup(doc any, path string) (any, bool) {
-	cur := doc
-	for _, step := range strings.Split(path, ".") {
-		m := stepRE.FindStringSubmatch(step)
-		obj, ok := cur.(map[string]any)
-		if m == nil || !ok {
-			return nil, false
-		}
-		if cur, ok = obj[m[1]]; !ok {
-			return nil, false
-		}
-		if m[2] == "" {
-			continue
-		}
-		list, _ := cur.([]any)
-		idx := slices.IndexFunc(list, func(x any) bool {
-			item, _ := x.(map[string]any)
-			return fmt.Sprint(item[m[2]]) == m[3]
-		})
-		if idx < 0 {
-			return nil, false
-		}
-		cur = list[idx]
-	}
-	return cur, true
-}
-
-func containsValue(v any, want string) bool {
-	if list, ok := v.([]any); ok {
-		return slices.ContainsFunc(list, func(x any) bool { return fmt.Sprint(x) == want })
-	}
-	return strings.Contains(fmt.Sprint(v), want)
 }

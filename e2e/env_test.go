@@ -413,21 +413,6 @@ func (e *env) importImages() {
 	}
 }
 
-// k3sImageNames are busybox images under the names of K3s's system
-// images, so the k3s-system preset's exceptions (which select by image)
-// apply to the pods modelled on those components. Each is an image of its
-// own: containerd names a container's image by the image's first
-// reference, so one image under several tags would carry one name.
-var k3sImageNames = []string{
-	"docker.io/rancher/klipper-lb:e2e",
-	"docker.io/rancher/mirrored-coredns-coredns:e2e",
-	"docker.io/rancher/mirrored-library-busybox:e2e",
-	"docker.io/rancher/mirrored-metrics-server:e2e",
-	"docker.io/rancher/mirrored-library-traefik:e2e",
-	// a look-alike: K3s's repository path under another registry
-	"evil.example/x/rancher/mirrored-coredns-coredns:1",
-}
-
 // waitGuarded waits until creations pass through the guard: a probe
 // container's creation is in the decision log (created or refused, so a
 // strict policy does not stall it). Without a guard there is nothing to

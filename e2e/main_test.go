@@ -24,13 +24,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nri-guard/nri-guard/e2e/internal/cases"
 	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
@@ -208,32 +208,16 @@ func needsGuard() bool {
 func buildImages() error {
 	pauseImage = filepath.Join(workDir, "pause.tar")
 	busyboxImage = filepath.Join(workDir, "busybox.tar")
-	bb := []string{"--ref", "localhost/e2e/busybox:1", "--out", busyboxImage,
-		"--file", "/bin/busybox:/bin/busybox", "--file", sysprobeBin + ":/bin/sysprobe", "--file", suidprobeBin + ":/bin/suidprobe", "--dir", "/tmp:1777", "--dir", "/data", "--dir", "/root:700",
-		// what the read-only root's scratch keeps writable, a directory of
-		// another owner in it, and the attack shape of a scratch
-		// directory linked to /etc (e2e/scratch_test.go)
-		"--dir", "/run", "--dir", "/var", "--dir", "/var/tmp:1777", "--dir", "/var/cache", "--dir", "/var/lib", "--dir", "/var/lib/app:750:33:33",
-		"--symlink", "/var/log:/etc",
-		"--file", filepath.Join(repoRoot, "e2e", "tools", "passwd") + ":/etc/passwd",
-		"--file", filepath.Join(repoRoot, "e2e", "tools", "group") + ":/etc/group",
-		"--user", "0:0", "--cmd", "/bin/sh"}
-	for _, applet := range busyboxApplets {
-		bb = append(bb, "--symlink", "/bin/"+applet+":busybox")
-	}
+	tools := filepath.Join(repoRoot, "e2e", "tools")
+	files := cases.ImageFiles{Busybox: "/bin/busybox", Sysprobe: sysprobeBin, Suidprobe: suidprobeBin,
+		Standin: filepath.Join(tools, "standin"), Passwd: filepath.Join(tools, "passwd"), Group: filepath.Join(tools, "group")}
 	pause := []string{"--ref", "localhost/e2e/pause:1", "--out", pauseImage,
 		"--file", pauseBin + ":/pause", "--entrypoint", "/pause", "--user", "65534:65534"}
-	images := [][]string{pause, bb}
-	standin := filepath.Join(repoRoot, "e2e", "tools", "standin")
-	for _, ref := range k3sImageNames {
+	images := [][]string{pause, cases.BusyboxImage(busyboxImage, files)}
+	for _, ref := range cases.K3sImageNames {
 		tar := filepath.Join(workDir, strings.NewReplacer("/", "_", ":", "_").Replace(ref)+".tar")
 		k3sImages = append(k3sImages, tar)
-		// Later flags win; the environment variable makes the image's
-		// digest its own.
-		images = append(images, append(slices.Clone(bb), "--ref", ref, "--out", tar, "--env", "E2E_IMAGE="+ref,
-			// the programs under the command lines the k3s-system preset pins
-			"--dir", "/usr", "--dir", "/usr/bin", "--dir", "/script", "--file", standin+":/coredns",
-			"--file", standin+":/usr/bin/entry", "--file", standin+":/script/setup", "--file", standin+":/script/teardown"))
+		images = append(images, cases.StandinImage(ref, tar, files))
 	}
 	for _, args := range images {
 		cmd := exec.Command("go", append([]string{"run", "./e2e/tools/mkimage"}, args...)...)
@@ -243,15 +227,6 @@ func buildImages() error {
 		}
 	}
 	return nil
-}
-
-// busyboxApplets are linked into the busybox image: what cases use in
-// exec checks, and a shell's everyday tools.
-var busyboxApplets = []string{
-	"sh", "ash", "cat", "cp", "cut", "echo", "env", "false", "grep", "head", "hostname",
-	"id", "ip", "kill", "ln", "ls", "mkdir", "mount", "mv", "ps", "readlink", "rm",
-	"sed", "sleep", "stat", "tail", "test", "touch", "true", "umount", "uname", "unshare",
-	"wc", "wget", "nc", "nslookup", "ping",
 }
 
 func must(t testingT, err error) {
