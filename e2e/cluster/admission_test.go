@@ -58,16 +58,7 @@ type fixture struct {
 func TestAdmissionSideBySide(t *testing.T) {
 	defer count(t)
 	fixtures := loadFixtures(t)
-	for ns, level := range map[string]string{psaBaselineNS: "baseline", psaRestrictedNS: "restricted", guardNS: ""} {
-		labels := ""
-		if level != "" {
-			labels = fmt.Sprintf("\n  labels: {pod-security.kubernetes.io/enforce: %s, pod-security.kubernetes.io/enforce-version: latest}", level)
-		}
-		mustApply(t, fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s%s\n", ns, labels))
-	}
-	t.Cleanup(func() {
-		deleteObjects(t, "namespace/"+guardNS, "namespace/"+psaBaselineNS, "namespace/"+psaRestrictedNS)
-	})
+	admissionNamespaces(t, guardNS)
 
 	admission(t, fixtures, psaBaselineNS, func(f *fixture, v string) { f.Baseline = v })
 	admission(t, fixtures, psaRestrictedNS, func(f *fixture, v string) { f.Restricted = v })
@@ -96,6 +87,30 @@ func TestAdmissionSideBySide(t *testing.T) {
 		t.Error(err)
 	}
 	t.Logf("%d fixtures; table in e2e/cluster/admission-table.md", len(fixtures))
+}
+
+// admissionNamespaces makes the namespaces enforcing baseline and
+// restricted, and the others named, which admission leaves alone; all
+// are removed when the test ends.
+func admissionNamespaces(t *testing.T, others ...string) {
+	levels := map[string]string{psaBaselineNS: "baseline", psaRestrictedNS: "restricted"}
+	for _, ns := range others {
+		levels[ns] = ""
+	}
+	for ns, level := range levels {
+		labels := ""
+		if level != "" {
+			labels = fmt.Sprintf("\n  labels: {pod-security.kubernetes.io/enforce: %s, pod-security.kubernetes.io/enforce-version: latest}", level)
+		}
+		mustApply(t, fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s%s\n", ns, labels))
+		// Gone before the next test makes it again: a namespace being
+		// deleted refuses new objects.
+		t.Cleanup(func() {
+			if _, err := node.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=120s"); err != nil {
+				t.Logf("cleanup: %v", err)
+			}
+		})
+	}
 }
 
 // loadFixtures reads the fixtures of both levels, as pods of the bed:
@@ -168,32 +183,65 @@ func asBedPod(pod map[string]any, name string, hostPort int) map[string]any {
 }
 
 // admission asks the apiserver, by one server-side dry run of all the
-// fixtures, whether the namespace admits each: kubectl reports every
-// object, created or refused, and goes on after a refusal.
+// fixtures, whether the namespace admits each.
 func admission(t *testing.T, fixtures []*fixture, ns string, set func(*fixture, string)) {
-	var docs []string
-	for _, f := range fixtures {
-		docs = append(docs, f.Doc)
+	names, docs := make([]string, len(fixtures)), make([]string, len(fixtures))
+	for i, f := range fixtures {
+		names[i], docs[i] = f.Name, f.Doc
 	}
+	for i, v := range admissionVerdicts(t, ns, names, docs) {
+		set(fixtures[i], v.word)
+	}
+}
+
+// verdict is admission's answer for one pod: admitted, forbidden (with
+// the Standard's reasons) or invalid (the API's validation, before any
+// admission: e.g. procMount Unmasked without hostUsers: false).
+type verdict struct{ word, reasons string }
+
+// String is the verdict with the Standard's checks it names, without
+// their details.
+func (v verdict) String() string {
+	if v.reasons == "" {
+		return v.word
+	}
+	return v.word + ": " + strings.TrimSpace(detail.ReplaceAllString(v.reasons, ""))
+}
+
+var detail = regexp.MustCompile(`\s*\([^()]*\)`)
+
+// forbiddenLine is kubectl's line for a pod admission refuses; its
+// reasons follow the level.
+var forbiddenLine = regexp.MustCompile(`pods "([^"]+)" is forbidden: violates PodSecurity "[^"]+": (.*)`)
+
+// admissionVerdicts is one server-side dry run of the pods (docs, named
+// names) into ns: kubectl reports every object, created or refused, and
+// goes on after a refusal.
+func admissionVerdicts(t *testing.T, ns string, names, docs []string) []verdict {
 	out, err := node.kubectlIn(strings.Join(docs, "\n---\n"), "apply", "--dry-run=server", "-n", ns, "-f", "-")
 	text := out
 	if err != nil {
 		text += "\n" + err.Error()
 	}
-	for _, f := range fixtures {
+	forbidden := map[string]string{}
+	for _, m := range forbiddenLine.FindAllStringSubmatch(text, -1) {
+		forbidden[m[1]] = m[2]
+	}
+	verdicts := make([]verdict, len(names))
+	for i, name := range names {
+		reasons, isForbidden := forbidden[name]
 		switch {
-		case strings.Contains(text, "pod/"+f.Name+" created (server dry run)"):
-			set(f, "admitted")
-		case strings.Contains(text, `pods "`+f.Name+`" is forbidden: violates PodSecurity`):
-			set(f, "forbidden")
-		case strings.Contains(text, `Pod "`+f.Name+`" is invalid: `):
-			// The API's validation, before any admission: e.g.
-			// procMount Unmasked without hostUsers: false.
-			set(f, "invalid")
+		case strings.Contains(text, "pod/"+name+" created (server dry run)"):
+			verdicts[i] = verdict{word: "admitted"}
+		case isForbidden:
+			verdicts[i] = verdict{"forbidden", reasons}
+		case strings.Contains(text, `Pod "`+name+`" is invalid: `):
+			verdicts[i] = verdict{word: "invalid"}
 		default:
-			t.Fatalf("%s in %s: no verdict in kubectl's answer:\n%s", f.Name, ns, text)
+			t.Fatalf("%s in %s: no verdict in kubectl's answer:\n%s", name, ns, text)
 		}
 	}
+	return verdicts
 }
 
 // runOnNode creates the fixtures as pods where admission lets all pass,
@@ -215,7 +263,7 @@ func runOnNode(t *testing.T, batch []*fixture) {
 	pending := slices.Clone(batch)
 	testhost.PollUntil(90*time.Second, 2*time.Second, func() bool {
 		pending = slices.DeleteFunc(pending, func(f *fixture) bool {
-			f.Guard = guardVerdict(f.Name)
+			f.Guard = guardVerdict(guardNS, f.Name)
 			return f.Guard != ""
 		})
 		return len(pending) == 0
@@ -243,9 +291,9 @@ func mustApplyIn(t *testing.T, ns, manifest string) {
 // pod is not decided: refused (the controls of its refusals), running
 // (with the controls whose rewrites it got), or what the kubelet did
 // instead of running it (its waiting reason or the pod's).
-func guardVerdict(pod string) string {
+func guardVerdict(ns, pod string) string {
 	var refused, rewritten []string
-	for _, d := range decisions(guardNS, pod) {
+	for _, d := range decisions(ns, pod) {
 		for _, f := range d.Findings {
 			switch {
 			case d.Action == "refuse" && f.Action == "refuse":
@@ -258,7 +306,18 @@ func guardVerdict(pod string) string {
 	if len(refused) > 0 {
 		return "refused (" + strings.Join(refused, ", ") + ")"
 	}
-	out, err := node.kubectl("get", "pod", "-n", guardNS, pod, "-o", "json")
+	for _, d := range decisions(ns, pod) {
+		if d.Action == "refuse" {
+			// A step after the decision refused it (the user namespace,
+			// writing the spec): its message says which.
+			_, why, _ := strings.Cut(d.Message, ": refused: ")
+			if _, rest, ok := strings.Cut(why, "): "); ok {
+				why = rest // after the workload's name
+			}
+			return "refused (" + firstWords(why, 12) + ")"
+		}
+	}
+	out, err := node.kubectl("get", "pod", "-n", ns, pod, "-o", "json")
 	if err != nil {
 		return ""
 	}
@@ -291,7 +350,7 @@ func guardVerdict(pod string) string {
 	if !running(s) {
 		// The kubelet or the scheduler gave up on it for now, before any
 		// container was made (no user namespace here, a missing claim).
-		if w := lastWarning(guardNS, pod); strings.HasPrefix(w, "FailedScheduling") || strings.HasPrefix(w, "FailedCreatePodSandBox") || strings.HasPrefix(w, "Failed:") {
+		if w := lastWarning(ns, pod); strings.HasPrefix(w, "FailedScheduling") || strings.HasPrefix(w, "FailedCreatePodSandBox") || strings.HasPrefix(w, "Failed:") {
 			return "not run: " + w
 		}
 		return ""
@@ -361,7 +420,7 @@ var guardLeaves = map[string]string{
 	"procmount_restricted":       "as procmount",
 	"allowprivilegeescalation":   "no_new_privs is forced by the wrapper (noNewPrivileges: force) instead of refused",
 	"capabilities_restricted":    "restricted's drop ALL: the defaults keep the baseline capability set (the restricted preset drops the rest)",
-	"runasnonroot":               "the defaults let a container run as root (runAsRoot off; the restricted preset refuses it); the kubelet itself refuses runAsNonRoot against a root image",
+	"runasnonroot":               "the installer's policy lets a container run as root, but remapped: where the kernel passes the installer's probe (this bed's does), every pod gets a user namespace of its own and uid 0 inside is an unprivileged uid of the pool on the node (runAsRoot remap, userNamespaces enable); the restricted preset refuses root; the kubelet itself refuses runAsNonRoot against a root image",
 	"runasuser":                  "as runasnonroot",
 	"seccompprofile_restricted":  "a missing profile is given the node's filter (inject) instead of refused; a localhost profile must exist on the node",
 }

@@ -399,16 +399,22 @@ func (b *bed) stopWorkloads() {
 	if !slices.ContainsFunc(b.daemons, func(p *testhost.Proc) bool { return p.Name == "containerd" && !p.Exited() }) {
 		return
 	}
-	crictl := filepath.Join(cacheDir, "crictl-v1.37.0", "crictl")
 	for range 3 {
-		if _, err := run(b.inNode(crictl, "--runtime-endpoint", "unix://"+containerdSocket, "--timeout", "30s", "rmp", "-fa")); err != nil {
+		if _, err := b.crictl("--timeout", "30s", "rmp", "-fa"); err != nil {
 			fmt.Printf("e2e-cluster: teardown: %v\n", err)
 			return
 		}
-		if out, err := run(b.inNode(crictl, "--runtime-endpoint", "unix://"+containerdSocket, "pods", "-q")); err == nil && strings.TrimSpace(out) == "" {
+		if out, err := b.crictl("pods", "-q"); err == nil && strings.TrimSpace(out) == "" {
 			return
 		}
 	}
+}
+
+// crictl talks CRI to the node's containerd (the crictl suite's binary,
+// from the e2e cache).
+func (b *bed) crictl(args ...string) (string, error) {
+	crictl := filepath.Join(cacheDir, "crictl-v1.37.0", "crictl")
+	return run(b.inNode(crictl, append([]string{"--runtime-endpoint", "unix://" + containerdSocket}, args...)...))
 }
 
 // leftInNamespace lists the processes in the bed's mount namespace other

@@ -11,31 +11,31 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nri-guard/nri-guard/e2e/internal/cases"
 )
 
 // The bed's own images, written with e2e/tools/mkimage: the sandbox
-// (pause) image containerd pins, and busybox for the workloads the first
-// tests run (httpd, wget, sleep).
+// (pause) image containerd pins, and the e2e cases' busybox (the crictl
+// suite's, e2e/internal/cases) for the workloads the first tests run
+// (httpd, wget, sleep) and for the cases applied with kubectl.
 const (
 	pauseRef   = "localhost/e2e/pause:1"
-	busyboxRef = "localhost/e2e/busybox:1"
+	busyboxRef = cases.DefaultImage
 	// the same busybox whose image user is nobody, for the pods that ask
 	// runAsNonRoot (the kubelet checks it against the image's user)
 	busyboxNobodyRef = "localhost/e2e/busybox-nobody:1"
 )
 
-var busyboxApplets = []string{
-	"sh", "cat", "echo", "env", "false", "grep", "head", "hostname", "httpd", "id", "ls", "mkdir",
-	"nc", "nslookup", "ps", "seq", "sleep", "test", "true", "wget", "[",
-}
-
 // buildTools builds the pause binary and the bed's images, and finds
 // nri-guard (bin/, from `make build`; built here when missing).
 func (b *bed) buildTools() error {
 	b.pauseBin = filepath.Join(b.binDir, "pause")
-	builds := [][2]string{{b.pauseBin, "./e2e/tools/pause"}}
+	sysprobe, suidprobe := filepath.Join(b.binDir, "sysprobe"), filepath.Join(b.binDir, "suidprobe")
+	builds := [][2]string{{b.pauseBin, "./e2e/tools/pause"}, {sysprobe, "./e2e/tools/sysprobe"}, {suidprobe, "./e2e/tools/suidprobe"}}
 	b.guardBin = filepath.Join(repoRoot, "bin", "nri-guard")
 	_, errGuard := os.Stat(b.guardBin)
 	_, errWrapper := os.Stat(filepath.Join(repoRoot, "bin", "nri-guard-runc"))
@@ -60,19 +60,25 @@ func (b *bed) buildTools() error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build mkimage: %v\n%s", err, out)
 	}
-	tools := filepath.Join(repoRoot, "e2e", "tools")
-	bb := []string{"--ref", busyboxRef, "--out", b.path("images", "busybox.tar"),
-		"--file", "/bin/busybox:/bin/busybox", "--dir", "/tmp:1777", "--dir", "/www",
-		"--file", filepath.Join(tools, "passwd") + ":/etc/passwd", "--file", filepath.Join(tools, "group") + ":/etc/group",
-		"--user", "0:0", "--cmd", "/bin/sh"}
-	for _, a := range busyboxApplets {
-		bb = append(bb, "--symlink", "/bin/"+a+":busybox")
+	// setuid root, as mkimage copies it into the image
+	if err := os.Chmod(suidprobe, 0o755|os.ModeSetuid); err != nil {
+		return err
 	}
+	tools := filepath.Join(repoRoot, "e2e", "tools")
+	files := cases.ImageFiles{Busybox: "/bin/busybox", Sysprobe: sysprobe, Suidprobe: suidprobe,
+		Standin: filepath.Join(tools, "standin"), Passwd: filepath.Join(tools, "passwd"), Group: filepath.Join(tools, "group")}
 	pause := []string{"--ref", pauseRef, "--out", b.path("images", "pause.tar"),
 		"--file", b.pauseBin + ":/pause", "--entrypoint", "/pause", "--user", "65534:65534"}
-	nobody := append(slices.Clone(bb), "--user", "65534:65534")
-	nobody[1], nobody[3] = busyboxNobodyRef, b.path("images", "busybox-nobody.tar")
-	for _, args := range [][]string{pause, bb, nobody} {
+	bb := cases.BusyboxImage(b.path("images", "busybox.tar"), files)
+	// later flags win
+	nobody := append(slices.Clone(bb), "--ref", busyboxNobodyRef, "--out", b.path("images", "busybox-nobody.tar"), "--user", "65534:65534")
+	images := [][]string{pause, bb, nobody}
+	for _, ref := range cases.K3sImageNames {
+		name := strings.NewReplacer("/", "_", ":", "_").Replace(ref)
+		b.images[name] = b.path("images", name+".tar")
+		images = append(images, cases.StandinImage(ref, b.images[name], files))
+	}
+	for _, args := range images {
 		if out, err := exec.Command(mkimage, args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("mkimage %v: %v\n%s", args, err, out)
 		}
@@ -86,8 +92,8 @@ func (b *bed) buildTools() error {
 // importImages loads the bed's own images into containerd's k8s.io
 // namespace, where the kubelet's pods find them.
 func (b *bed) importImages() error {
-	for _, name := range []string{"pause", "busybox", "busybox-nobody"} {
-		if out, err := b.ctr("images", "import", b.images[name]); err != nil {
+	for _, tar := range b.images {
+		if out, err := b.ctr("images", "import", tar); err != nil {
 			return fmt.Errorf("%v\n%s", err, out)
 		}
 	}

@@ -60,9 +60,10 @@ type podStatus struct {
 	Phase             string `json:"phase"`
 	PodIP             string `json:"podIP"`
 	ContainerStatuses []struct {
-		Name  string `json:"name"`
-		Ready bool   `json:"ready"`
-		State struct {
+		Name        string `json:"name"`
+		Ready       bool   `json:"ready"`
+		ContainerID string `json:"containerID"` // containerd://ID
+		State       struct {
 			Waiting *struct {
 				Reason  string `json:"reason"`
 				Message string `json:"message"`
@@ -163,6 +164,7 @@ type decision struct {
 		Field   string `json:"field"`
 		Problem string `json:"problem"`
 		Action  string `json:"action"`
+		Mode    string `json:"mode"`
 	} `json:"findings"`
 }
 
