@@ -122,9 +122,10 @@ func remapText(n Node, mode string) string {
 		return fmt.Sprintf("  # Root containers run as root on the node: user namespaces are off (%s).\n"+
 			"  # To turn them on: runAsRoot: {mode: %s, action: remap} and userNamespaces: {mode: %s, want: enable}.\n", n.RemapWhy, mode, mode)
 	}
-	return fmt.Sprintf("  # Root in a container is not root on the node: every pod gets a user namespace of its\n"+
-		"  # own with ids from the pool (%s). A pod whose volume the kernel\n"+
-		"  # cannot idmap (NFS, FUSE) is refused, naming it; an exception with\n"+
-		"  # userNamespaces: {mode: off} and runAsRoot: {mode: off} lets it run as root.\n"+
+	return fmt.Sprintf("  # Root in a container is not root on the node: every pod gets a user namespace of\n"+
+		"  # its own, with ids from the pool. A pod with a volume the kernel cannot idmap (NFS,\n"+
+		"  # FUSE) is refused, naming it; an exception with userNamespaces: {mode: off} and\n"+
+		"  # runAsRoot: {mode: off} lets it run as root in the node's user namespace.\n"+
+		"  # The installer's probe: %s.\n"+
 		"  runAsRoot: {mode: %s, action: remap}\n  userNamespaces: {mode: %s, want: enable}\n", n.RemapWhy, mode, mode)
 }
