@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
 
+	"github.com/nri-guard/nri-guard/e2e/internal/cases"
 	"github.com/nri-guard/nri-guard/e2e/internal/testhost"
 )
 
@@ -139,8 +141,11 @@ func testInstalledNode(t *testing.T, v string, dropIns bool) {
 	must(t, os.MkdirAll(filepath.Join(node, "etc"), 0o755))
 	before := treeOf(t, node)
 
+	// The drop-in route also turns user namespaces on (--remap on; auto
+	// would not probe a --root tree); the template route keeps them off.
+	remap := map[bool]string{true: "on", false: "auto"}[dropIns]
 	out := runInstaller(t, "install", "k3s", "--root", node, "--from", filepath.Dir(guardBin), "--runc", runcBin,
-		"--containerd-version", v+"-k3s1", "--k3s-version", "v1.36.0+k3s1")
+		"--containerd-version", v+"-k3s1", "--k3s-version", "v1.36.0+k3s1", "--remap", remap)
 	t.Logf("installer:\n%s", out)
 	if dropIns != strings.Contains(out, "containerd configuration: drop-in") {
 		t.Fatalf("the installer chose the wrong route (K3s imports drop-ins: %v)", dropIns)
@@ -171,6 +176,14 @@ func testInstalledNode(t *testing.T, v string, dropIns bool) {
 		t.Fatalf("start: %v", err)
 	}
 	e.expectPhases(p.name, "c1", "create", "runtime")
+	// The install is in audit: the decision log says what enforce would
+	// do, a user namespace for the pod, and the pod runs unchanged.
+	audited := slices.ContainsFunc(e.decisionsFor(p.name), func(rec map[string]any) bool {
+		return slices.Contains(findingsOf(rec), cases.Finding{Control: "user-namespaces", Mode: "audit"})
+	})
+	if audited != dropIns {
+		t.Fatalf("--remap %s: an audited user-namespaces finding for %s: %v, want %v; decisions: %v", remap, p.name, audited, dropIns, e.decisionsFor(p.name))
+	}
 	e.expectCrunWrapped(v)
 	e.expectStatusReportsABadDropIn(filepath.Join(node, k3sDir, "nri-guard/policy.d/60-broken.yaml"), v)
 

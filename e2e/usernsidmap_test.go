@@ -46,6 +46,7 @@ func TestUnmappableVolumes(t *testing.T) {
 			!strings.Contains(err.Error(), "userNamespaces.mode: off") {
 			t.Fatalf("a volume on overlayfs in a remapped pod: %v, want nri-guard's refusal naming the mount", err)
 		}
+		t.Logf("refused: %s", err.Error()[strings.Index(err.Error(), "nri-guard-runc: refused"):])
 		if state, _ := e.crictl("inspect", "-o", "go-template", "--template", "{{.status.state}}", id); strings.Contains(state, "RUNNING") {
 			t.Fatalf("the refused container runs: %s", state)
 		}

@@ -311,7 +311,7 @@ func guardVerdict(ns, pod string) string {
 			// A step after the decision refused it (the user namespace,
 			// writing the spec): its message says which.
 			_, why, _ := strings.Cut(d.Message, ": refused: ")
-			if _, rest, ok := strings.Cut(why, "): "); ok {
+			if _, rest, ok := strings.Cut(why, ": "); ok {
 				why = rest // after the workload's name
 			}
 			return "refused (" + firstWords(why, 12) + ")"

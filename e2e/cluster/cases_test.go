@@ -337,6 +337,12 @@ func casesTable(runs []*caseRun) string {
 		fmt.Fprintf(&b, "| %s | %s, %s | %s | %s | %s | %s |\n", r.file.Name, where, r.file.Namespace,
 			cell(r.baseline.String()), cell(r.restricted.String()), cell(r.guard), cell(differs))
 	}
+	b.WriteString("\nWhere admission's verdict and nri-guard's differ, the reason is what the case is about (below) ")
+	b.WriteString("or one of the per-check notes under [admission-table.md](admission-table.md): nri-guard judges the ")
+	b.WriteString("node's policy for the case's namespace, rewrites where admission refuses, and sees what runs rather than the manifest.\n\n")
+	for _, r := range runs {
+		fmt.Fprintf(&b, "- `%s`: %s\n", r.file.Name, strings.Join(strings.Fields(r.file.Description), " "))
+	}
 	return b.String()
 }
 

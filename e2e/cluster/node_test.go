@@ -93,3 +93,44 @@ spec:
 	}
 	t.Logf("fetched %q through ClusterIP %s", body, ip)
 }
+
+// TestInstallerRemapsRoot: on this kernel (Linux 6.3 or later) the
+// installer's probe turned user namespaces on, so a root pod under the
+// installer's policy is uid 0 inside and an unprivileged uid of the
+// pool on the node: the node's /proc says so, not the pod.
+func TestInstallerRemapsRoot(t *testing.T) {
+	defer count(t)
+	install := readFile(node.path("logs", "install.log"))
+	if !strings.Contains(install, "user namespaces: root in a container is not root on the node") {
+		t.Fatalf("the installer did not turn user namespaces on here:\n%s", install)
+	}
+	t.Cleanup(func() { deleteObjects(t, "pod/root-remapped") })
+	mustApply(t, fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: root-remapped, namespace: default}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: c, image: %s, imagePullPolicy: Never, command: [sleep, "3600"]}
+`, busyboxRef))
+	s := waitPod(t, "default", "root-remapped", 90*time.Second, "running", running)
+	if out, err := node.kubectl("exec", "root-remapped", "--", "id", "-u"); err != nil || out != "0" {
+		t.Fatalf("id -u inside: %q %v, want 0", out, err)
+	}
+	id := strings.TrimPrefix(s.ContainerStatuses[0].ContainerID, "containerd://")
+	out, err := node.crictl("inspect", "-o", "go-template", "--template", "{{.info.pid}}", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := readFile("/proc/" + strings.TrimSpace(out) + "/status") // the bed shares the pid namespace
+	var uid uint64
+	for _, line := range strings.Split(status, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			fmt.Sscan(rest, &uid)
+		}
+	}
+	if uid < 0x70000000 {
+		t.Fatalf("the pod's root is uid %d on the node, want one of the pool's (from %d):\n%s", uid, 0x70000000, status)
+	}
+	t.Logf("root in the pod is uid %d on the node (installer: user namespaces on)", uid)
+}

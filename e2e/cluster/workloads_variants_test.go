@@ -129,6 +129,22 @@ controls:
 		check{"ServiceLB forwards the node's port", func(t *testing.T, _ string) { servicelbForwards(t, "svclb-nginx-e2e0remap", 8089) }}))
 }
 
+// TestWorkloadsInTheNodesUserNamespace: user namespaces off (a drop-in
+// setting runAsRoot and userNamespaces to mode off), what a node gets
+// whose kernel the installer's probe turned down: K3s's components (made
+// again), the everyday workloads and a ServiceLB pod work there too.
+func TestWorkloadsInTheNodesUserNamespace(t *testing.T) {
+	defer count(t)
+	underPolicy(t, `apiVersion: nri-guard.io/v1alpha1
+kind: NodePolicy
+controls:
+  runAsRoot: {mode: off}
+  userNamespaces: {mode: off}
+`)
+	runCorpus(t, "node-userns", append(corpus(nginxAsShipped),
+		check{"ServiceLB forwards the node's port", func(t *testing.T, _ string) { servicelbForwards(t, "svclb-nginx-e2e0hostuser", 8090) }}))
+}
+
 // TestWorkloadsUnderRestricted: the restricted preset with k3s-system and
 // root containers remapped into user namespaces (the Standard allows root
 // in a pod's own user namespace). nginx runs as its own user there: as
