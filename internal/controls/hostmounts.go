@@ -182,7 +182,7 @@ func runtimeManaged(c *view.Container, m view.Mount, src string, s *policy.Contr
 	if ownLocalVolume(src, string(s.HostMounts.LocalStorage.Value), c.Pod.Namespace) {
 		return true
 	}
-	if !safeName(c.Pod.ID) {
+	if !view.PathElement(c.Pod.ID) {
 		return false
 	}
 	leaf, ok := sandboxFiles[m.Destination]
@@ -193,7 +193,7 @@ func runtimeManaged(c *view.Container, m view.Mount, src string, s *policy.Contr
 // the pod claims. Whether the claim is credited is UIDDoubt's to say.
 func inPodDir(c *view.Container, src string, s *policy.Controls) bool {
 	kubeletRoot := string(s.HostMounts.KubeletRoot.Value)
-	return safeName(c.Pod.UID) && kubeletRoot != "" &&
+	return view.PathElement(c.Pod.UID) && kubeletRoot != "" &&
 		isBelow(src, path.Join(policy.CleanHostPath(kubeletRoot), "pods", c.Pod.UID))
 }
 
@@ -206,18 +206,11 @@ var sandboxFiles = map[string]string{
 	"/dev/shm":         "shm",
 }
 
-// safeName accepts a single path element. A CRI client chooses the pod
-// UID, so "..", or a UID with slashes, must not widen the pod's own
-// directory to its parents.
-func safeName(s string) bool {
-	return s != "" && s != "." && s != ".." && !strings.Contains(s, "/")
-}
-
 // ownLocalVolume reports whether src is, or lies in, a local-path volume
 // directory of the pod's namespace: <storage>/pvc-<uid>_<namespace>_<claim>.
 // Namespace and claim names cannot hold "_", so the name splits one way.
 func ownLocalVolume(src, storage, namespace string) bool {
-	if storage == "" || !safeName(namespace) {
+	if storage == "" || !view.PathElement(namespace) {
 		return false
 	}
 	storage = policy.CleanHostPath(storage)

@@ -294,3 +294,11 @@ func IsPermissive(p *specs.LinuxSeccomp) bool {
 func allows(a specs.LinuxSeccompAction) bool {
 	return a == specs.ActAllow || a == specs.ActLog || strings.EqualFold(string(a), "")
 }
+
+// PathElement accepts a single path element. A CRI client chooses the pod
+// UID and sandbox ID, so "..", or one with slashes, must not widen a
+// directory named after it (kubelet's pods/<uid>, containerd's
+// sandboxes/<id>) to its parents.
+func PathElement(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.Contains(s, "/")
+}

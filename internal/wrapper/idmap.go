@@ -73,21 +73,17 @@ func podLifetime(c *view.Container, dest string) (string, bool) {
 		return "(a mount the guard added)", false
 	}
 	source := c.Mounts[i].Source
-	if safeElement(c.Pod.UID) {
+	if view.PathElement(c.Pod.UID) {
 		at := "/pods/" + c.Pod.UID + "/"
 		if _, rest, ok := strings.Cut(source, at); ok && slices.ContainsFunc(kubeletPodFiles, func(p string) bool { return strings.HasPrefix(rest, p) }) {
 			return source, true
 		}
 	}
-	if safeElement(c.Pod.ID) {
+	if view.PathElement(c.Pod.ID) {
 		at := "/io.containerd.grpc.v1.cri/sandboxes/" + c.Pod.ID + "/"
 		if _, leaf, ok := strings.Cut(source, at); ok && slices.Contains([]string{"hosts", "hostname", "resolv.conf", "shm"}, leaf) {
 			return source, true
 		}
 	}
 	return source, false
-}
-
-func safeElement(s string) bool {
-	return s != "" && s != "." && s != ".." && !strings.Contains(s, "/")
 }

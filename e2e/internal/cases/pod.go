@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -76,7 +77,7 @@ func fields(obj any, want map[string]func(any) error) error {
 	if !ok {
 		return fmt.Errorf("not an object")
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		take, ok := want[k]
 		if !ok {
 			return &fieldError{k, "no pod field makes it"}
@@ -103,7 +104,7 @@ func (t *translation) podConfig(pod map[string]any) error {
 				"sysctls": func(v any) error {
 					m, _ := v.(map[string]any)
 					var list []any
-					for _, k := range sortedKeys(m) {
+					for _, k := range slices.Sorted(maps.Keys(m)) {
 						list = append(list, map[string]any{"name": k, "value": fmt.Sprint(m[k])})
 					}
 					t.podSecurity["sysctls"] = list
@@ -269,13 +270,4 @@ func (t *translation) mounts(v any) error {
 	}
 	t.container["volumeMounts"] = mounts
 	return nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
