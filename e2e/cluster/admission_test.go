@@ -97,20 +97,23 @@ func admissionNamespaces(t *testing.T, others ...string) {
 	for _, ns := range others {
 		levels[ns] = ""
 	}
+	var names []string
 	for ns, level := range levels {
 		labels := ""
 		if level != "" {
 			labels = fmt.Sprintf("\n  labels: {pod-security.kubernetes.io/enforce: %s, pod-security.kubernetes.io/enforce-version: latest}", level)
 		}
 		mustApply(t, fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s%s\n", ns, labels))
-		// Gone before the next test makes it again: a namespace being
-		// deleted refuses new objects.
-		t.Cleanup(func() {
-			if _, err := node.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=120s"); err != nil {
-				t.Logf("cleanup: %v", err)
-			}
-		})
+		names = append(names, ns)
 	}
+	// Gone before the next test makes them again (a namespace being
+	// deleted refuses new objects); deleted together, they go in one wait.
+	t.Cleanup(func() {
+		args := append([]string{"delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s"}, names...)
+		if _, err := node.kubectl(args...); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
 }
 
 // loadFixtures reads the fixtures of both levels, as pods of the bed:

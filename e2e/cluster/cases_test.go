@@ -139,9 +139,15 @@ func runUnderPolicy(t *testing.T, p casePolicy, group []*caseRun) {
 		docs = append(docs, r.manifest)
 	}
 	t.Cleanup(func() {
+		// One delete a namespace: its pods go in one wait.
+		byNamespace := map[string][]string{}
 		for _, r := range group {
-			if _, err := node.kubectl("delete", "pod", "-n", r.file.Namespace, r.name, "--grace-period=0", "--force", "--ignore-not-found", "--wait=true", "--timeout=60s"); err != nil {
-				t.Logf("removing %s: %v", r.name, err)
+			byNamespace[r.file.Namespace] = append(byNamespace[r.file.Namespace], r.name)
+		}
+		for ns, pods := range byNamespace {
+			args := append([]string{"delete", "pod", "-n", ns, "--grace-period=0", "--force", "--ignore-not-found", "--wait=true", "--timeout=60s"}, pods...)
+			if _, err := node.kubectl(args...); err != nil {
+				t.Logf("removing the pods of %s: %v", ns, err)
 			}
 		}
 	})
