@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/nri-guard/nri-guard/internal/view"
@@ -145,11 +146,23 @@ func (p *Prober) keep(key string, ok bool) {
 	}
 }
 
-// Unmappable is the indexes of the spec's bind mounts asking for an
-// idmap (the ones adaptMounts idmapped) that the kernel cannot idmap,
-// with their file systems' names.
-func Unmappable(spec *specs.Spec, p *Prober) (map[int]string, error) {
-	out := map[int]string{}
+// Finding is what Unmappable says of one idmapped bind mount.
+type Finding struct {
+	// FS names the file system of the mount's source when the kernel
+	// cannot idmap it, or of the mount below it (Below) that it cannot.
+	FS    string
+	Below string
+	// Submounts: there are mounts below the source (runc binds them
+	// with it), all of which the kernel can idmap.
+	Submounts bool
+}
+
+// Unmappable looks at the spec's bind mounts asking for an idmap (the
+// ones adaptMounts idmapped) and the mounts below each source, and
+// reports those the kernel cannot idmap and those with mounts below.
+func Unmappable(spec *specs.Spec, p *Prober) (map[int]Finding, error) {
+	out := map[int]Finding{}
+	var points []string
 	for i, m := range spec.Mounts {
 		if !view.IsBindMount(m.Type, m.Options) || !hasIDMap(m.Options) {
 			continue
@@ -158,17 +171,89 @@ func Unmappable(spec *specs.Spec, p *Prober) (map[int]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mounts[%s]: %w", m.Destination, err)
 		}
+		var f Finding
 		if !ok {
-			out[i] = name
+			f.FS = name
+		}
+		if points == nil {
+			if points, err = mountPoints(); err != nil {
+				return nil, err
+			}
+		}
+		for _, below := range pointsBelow(points, m.Source) {
+			f.Submounts = true
+			if ok, name, err := p.CanIDMap(below); err != nil {
+				return nil, fmt.Errorf("mounts[%s]: %w", m.Destination, err)
+			} else if !ok && f.Below == "" {
+				f.FS, f.Below = name, below
+			}
+		}
+		if f != (Finding{}) {
+			out[i] = f
 		}
 	}
 	return out, nil
+}
+
+// mountPoints lists this mount namespace's mount points.
+func mountPoints() ([]string, error) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if fields := strings.Fields(line); len(fields) > 4 {
+			out = append(out, unescapeMountinfo(fields[4]))
+		}
+	}
+	return out, nil
+}
+
+// pointsBelow are the mount points strictly below dir.
+func pointsBelow(points []string, dir string) []string {
+	dir = filepath.Clean(dir)
+	var out []string
+	for _, p := range points {
+		if strings.HasPrefix(p, dir+"/") && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // DropIDMap makes mount i a plain bind again.
 func DropIDMap(spec *specs.Spec, i int) {
 	m := &spec.Mounts[i]
 	m.Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "idmap" || o == "ridmap" })
+}
+
+// IDMapRecursively idmaps mount i with every mount below it (runc's
+// ridmap): a plain idmap leaves the mounts below a recursive bind
+// unmapped.
+func IDMapRecursively(spec *specs.Spec, i int) {
+	DropIDMap(spec, i)
+	m := &spec.Mounts[i]
+	m.Options = append(m.Options, "ridmap")
 }
 
 // fsName names the file systems a bind source is commonly on.

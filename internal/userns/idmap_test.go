@@ -1,6 +1,7 @@
 package userns
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -80,22 +81,43 @@ func TestUnmappableNamesOnlyIDMappedBindsItCannotMap(t *testing.T) {
 	tmpfs, overlay := mountsForProbe(t)
 	p := NewProber("/proc/self/exe", "")
 	defer p.Close()
+	parent := filepath.Dir(tmpfs) // holds both mounts
+	inner := filepath.Join(tmpfs, "inner")
+	os.Mkdir(inner, 0o755)
+	if err := unix.Mount("tmpfs", inner, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(inner, unix.MNT_DETACH)
+	idmapped := []string{"rbind", "idmap"}
 	spec := &specs.Spec{Mounts: []specs.Mount{
-		{Destination: "/a", Type: "bind", Source: tmpfs, Options: []string{"rbind", "idmap"}},
-		{Destination: "/b", Type: "bind", Source: overlay, Options: []string{"rbind", "idmap"}},
+		{Destination: "/a", Type: "bind", Source: filepath.Join(tmpfs, "lower"), Options: idmapped},
+		{Destination: "/b", Type: "bind", Source: overlay, Options: idmapped},
 		{Destination: "/c", Type: "bind", Source: overlay, Options: []string{"rbind"}}, // no idmap asked
 		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/d", Type: "bind", Source: parent, Options: idmapped}, // the overlay is below it
+		{Destination: "/e", Type: "bind", Source: tmpfs, Options: idmapped},  // a tmpfs below it
 	}}
 	got, err := Unmappable(spec, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[1] != "overlay" {
-		t.Fatalf("unmappable %v, want only mount 1 (overlay)", got)
+	want := map[int]Finding{1: {FS: "overlay"}, 4: {FS: "overlay", Below: overlay, Submounts: true}, 5: {Submounts: true}}
+	if !maps.Equal(got, want) {
+		t.Fatalf("unmappable %+v, want %+v", got, want)
 	}
 	DropIDMap(spec, 1)
-	if !slices.Equal(spec.Mounts[1].Options, []string{"rbind"}) || !slices.Equal(spec.Mounts[0].Options, []string{"rbind", "idmap"}) {
+	if !slices.Equal(spec.Mounts[1].Options, []string{"rbind"}) || !slices.Equal(spec.Mounts[0].Options, idmapped) {
 		t.Errorf("after DropIDMap(1): %v", spec.Mounts)
+	}
+	IDMapRecursively(spec, 5)
+	if !slices.Equal(spec.Mounts[5].Options, []string{"rbind", "ridmap"}) {
+		t.Errorf("after IDMapRecursively(5): %v", spec.Mounts[5].Options)
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	if got := unescapeMountinfo(`/a\040b/c\134d\0`); got != `/a b/c\d\0` {
+		t.Errorf("unescaped %q", got)
 	}
 }
 

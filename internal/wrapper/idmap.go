@@ -3,27 +3,52 @@ package wrapper
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/userns"
 	"github.com/nri-guard/nri-guard/internal/view"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
+// lifetime is what settleIDMaps needs to know to tell the kubelet's and
+// containerd's per-pod mounts from every other: the kubelet's root
+// directory (the policy's hostMounts.kubeletRoot) and containerd's state
+// directory, which the bundle's path gives (containerd chooses it; a CRI
+// client cannot).
+type lifetime struct {
+	kubeletRoot, containerdState string
+}
+
+// lifetimeOf reads the two places for a container.
+func lifetimeOf(settings *policy.Controls, bundle string) lifetime {
+	l := lifetime{kubeletRoot: policy.CleanHostPath(string(settings.HostMounts.KubeletRoot.Value))}
+	// <state>/io.containerd.runtime.v2.task/<namespace>/<id>
+	if abs, err := filepath.Abs(bundle); err == nil {
+		if state, _, ok := strings.Cut(abs, "/io.containerd.runtime.v2.task/"); ok {
+			l.containerdState = state
+		}
+	}
+	return l
+}
+
 // settleIDMaps decides, for a container the guard moves into a user
 // namespace, what becomes of each volume the kernel cannot idmap (NFS,
 // FUSE, overlayfs, tmpfs before Linux 6.3): runc would fail the start on
-// it with MOUNT_ATTR_IDMAP's EINVAL. A mount that lives and dies with
-// the pod (the kubelet's emptyDir, projected, secret, configMap and
-// downward API volumes, its hosts file and termination log, containerd's
-// per-sandbox files) is bound without the idmap: the pod reaches its
-// files as its namespace's host ids, which is never more than the idmap
-// gives, and nothing of it outlives the pod. Any other volume refuses the
-// container, naming the mount and its file system: files the pod wrote
-// there as root would be owned by host ids of this pod's range, which
-// its next pod does not get.
-func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container) error {
+// it with MOUNT_ATTR_IDMAP's EINVAL. A mount the kubelet or containerd
+// made fresh for this pod (its emptyDir, projected, secret, configMap
+// and downward API volumes, its hosts file and termination log,
+// containerd's shm for the sandbox) is bound without the idmap: the pod
+// reaches it as its namespace's host ids, and it holds nothing but what
+// this pod put there. Every other volume refuses the container, naming
+// the mount and its file system: files on it owned by the namespace's
+// host ids would be the pod's (an earlier holder of the same range left
+// them), and files the pod writes would belong to ids its next pod does
+// not get. A volume with mounts below it is idmapped with them all
+// (ridmap), and refused if one of them cannot be.
+func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container, l lifetime) error {
 	if !slices.ContainsFunc(spec.Mounts, wantsIDMap) {
 		return nil
 	}
@@ -33,21 +58,23 @@ func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container) error {
 	}
 	prober := userns.NewProber(self, cfg.IDMapAnswers)
 	defer prober.Close()
-	unmappable, err := userns.Unmappable(spec, prober)
+	found, err := userns.Unmappable(spec, prober)
 	if err != nil {
 		return err
 	}
-	for i := range spec.Mounts {
-		fs, ok := unmappable[i]
-		if !ok {
-			continue
+	for i, f := range found {
+		m := spec.Mounts[i]
+		switch {
+		case f.Below != "":
+			return fmt.Errorf("mounts[%s]: the mount below it at %s is on %s, which this kernel cannot idmap", m.Destination, f.Below, f.FS)
+		case f.FS == "": // it and every mount below it can be idmapped
+			userns.IDMapRecursively(spec, i)
+		case podFresh(c, m.Destination, l):
+			userns.DropIDMap(spec, i)
+		default:
+			judged, _ := judgedSource(c, m.Destination)
+			return fmt.Errorf("mounts[%s].source = %s: on %s, which this kernel cannot idmap; files on it owned by this pod's host ids would be the pod's, and the files it writes there as root would belong to ids only this pod's namespace maps", m.Destination, judged.Source, f.FS)
 		}
-		dest := spec.Mounts[i].Destination
-		source, lifetime := podLifetime(c, dest)
-		if !lifetime {
-			return fmt.Errorf("mounts[%s].source = %s: on %s, which this kernel cannot idmap; the files the pod writes there as root would belong to host ids only this pod's namespace maps", dest, source, fs)
-		}
-		userns.DropIDMap(spec, i)
 	}
 	return nil
 }
@@ -56,34 +83,64 @@ func wantsIDMap(m specs.Mount) bool {
 	return view.IsBindMount(m.Type, m.Options) && (slices.Contains(m.Options, "idmap") || slices.Contains(m.Options, "ridmap"))
 }
 
-// kubeletPodFiles are the kubelet's per-pod volume kinds and files that
-// live only as long as the pod, by their place in pods/<uid>/.
-var kubeletPodFiles = []string{
-	"volumes/kubernetes.io~empty-dir/", "volumes/kubernetes.io~projected/", "volumes/kubernetes.io~secret/",
-	"volumes/kubernetes.io~configmap/", "volumes/kubernetes.io~downward-api/", "etc-hosts", "containers/",
+// judgedSource is the source the guard judged for the mount at dest (the
+// spec's source is the wrapper's pin of it); false when no judged mount,
+// or more than one, has that destination.
+func judgedSource(c *view.Container, dest string) (view.Mount, bool) {
+	var found []view.Mount
+	for _, m := range c.Mounts {
+		if m.Destination == dest {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		return view.Mount{Source: "(a mount the guard cannot tell apart)"}, false
+	}
+	return found[0], true
 }
 
-// podLifetime finds the judged source of the mount at dest (the spec's
-// source is the wrapper's pin of it) and says whether it lives only as
-// long as the pod. Being wrong here costs the pod access, never adds
-// any: a mount without the idmap gives the pod less than one with it.
-func podLifetime(c *view.Container, dest string) (string, bool) {
-	i := slices.IndexFunc(c.Mounts, func(m view.Mount) bool { return m.Destination == dest })
-	if i < 0 {
-		return "(a mount the guard added)", false
+// kubeletFresh are the kubelet's volume kinds whose directory it makes
+// empty for each pod and removes with it.
+var kubeletFresh = []string{"kubernetes.io~empty-dir", "kubernetes.io~projected", "kubernetes.io~secret",
+	"kubernetes.io~configmap", "kubernetes.io~downward-api"}
+
+// sandboxFresh maps the container paths of containerd's per-sandbox files
+// that it makes in its state directory to their names there.
+var sandboxFresh = map[string]string{"/dev/shm": "shm", "/etc/hosts": "hosts", "/etc/hostname": "hostname", "/etc/resolv.conf": "resolv.conf"}
+
+// podFresh says whether the mount at dest is one the kubelet or
+// containerd made for this very pod, by its exact place: below the
+// kubelet's root, for the pod UID a signed record vouches for, one of
+// the fresh volume kinds one directory deep, the hosts file, or a
+// termination log; or containerd's file for the sandbox in its state
+// directory at the path containerd mounts it. A subPath is never fresh
+// (its host path is whatever the pod named), nor an ambiguous
+// destination.
+func podFresh(c *view.Container, dest string, l lifetime) bool {
+	m, ok := judgedSource(c, dest)
+	if !ok || m.Via != "" || m.Unresolved != "" {
+		return false
 	}
-	source := c.Mounts[i].Source
-	if view.PathElement(c.Pod.UID) {
-		at := "/pods/" + c.Pod.UID + "/"
-		if _, rest, ok := strings.Cut(source, at); ok && slices.ContainsFunc(kubeletPodFiles, func(p string) bool { return strings.HasPrefix(rest, p) }) {
-			return source, true
-		}
+	src := policy.CleanHostPath(m.Source)
+	if leaf, ok := sandboxFresh[dest]; ok && l.containerdState != "" && view.PathElement(c.Pod.ID) &&
+		src == l.containerdState+"/io.containerd.grpc.v1.cri/sandboxes/"+c.Pod.ID+"/"+leaf {
+		return true
 	}
-	if view.PathElement(c.Pod.ID) {
-		at := "/io.containerd.grpc.v1.cri/sandboxes/" + c.Pod.ID + "/"
-		if _, leaf, ok := strings.Cut(source, at); ok && slices.Contains([]string{"hosts", "hostname", "resolv.conf", "shm"}, leaf) {
-			return source, true
-		}
+	if c.Pod.UIDDoubt != "" || !view.PathElement(c.Pod.UID) || l.kubeletRoot == "/" {
+		return false
 	}
-	return source, false
+	rest, ok := strings.CutPrefix(src, l.kubeletRoot+"/pods/"+c.Pod.UID+"/")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "volumes" && slices.Contains(kubeletFresh, parts[1]):
+		return true
+	case len(parts) == 1 && parts[0] == "etc-hosts" && dest == "/etc/hosts":
+		return true
+	case len(parts) == 3 && parts[0] == "containers":
+		return true // the termination log: containers/<name>/<id>
+	}
+	return false
 }

@@ -28,12 +28,12 @@ const sweepAge = 2 * time.Minute
 // containers join it. A container remapped in a pod whose sandbox runs
 // in the node's user namespace gets a namespace of its own with the pod's
 // range, so every remapped container of a pod has the same ids on disk.
-func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.Spec, c *view.Container) error {
+func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.Spec, c *view.Container, l lifetime) error {
 	start, err := enterPodNamespace(cfg, runcRoot(inv), spec, c)
 	if err != nil {
 		return err
 	}
-	if err := settleIDMaps(cfg, spec, c); err != nil {
+	if err := settleIDMaps(cfg, spec, c, l); err != nil {
 		return err
 	}
 	if err := openBundle(bundle, start); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nri-guard/nri-guard/internal/idpool"
+	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/runcstate"
 	"github.com/nri-guard/nri-guard/internal/view"
 	"golang.org/x/sys/unix"
@@ -230,28 +231,48 @@ func TestOwnStdio(t *testing.T) {
 	}
 }
 
-// Only what the kubelet or containerd makes for the pod's lifetime may
-// lose its idmap; a volume that outlives the pod may not.
-func TestPodLifetime(t *testing.T) {
+// Only what the kubelet or containerd made fresh for this pod may lose
+// its idmap, by its exact place; the red team's look-alikes may not.
+func TestPodFresh(t *testing.T) {
+	l := lifetime{kubeletRoot: "/var/lib/kubelet", containerdState: "/run/k3s/containerd"}
 	c := &view.Container{Pod: view.Pod{UID: "u1", ID: "s1"}, Mounts: []view.Mount{
 		{Destination: "/e", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~empty-dir/cache"},
 		{Destination: "/t", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/kube-api-access-x"},
 		{Destination: "/etc/hosts", Source: "/var/lib/kubelet/pods/u1/etc-hosts"},
 		{Destination: "/dev/termination-log", Source: "/var/lib/kubelet/pods/u1/containers/c/abc"},
-		{Destination: "/etc/resolv.conf", Source: "/var/lib/rancher/k3s/agent/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/resolv.conf"},
+		{Destination: "/dev/shm", Source: "/run/k3s/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/shm"},
+		// a persistent volume in the pod's directory
 		{Destination: "/pv", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~nfs/data"},
+		// another pod's
 		{Destination: "/other", Source: "/var/lib/kubelet/pods/u2/volumes/kubernetes.io~empty-dir/cache"},
 		{Destination: "/host", Source: "/srv/data"},
-		{Destination: "/sb", Source: "/run/k3s/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/secrets"},
+		// look-alikes: the shape below another root, one level deeper, a
+		// subPath, containerd's file at another destination or elsewhere
+		{Destination: "/like", Source: "/srv/nfs/pods/u1/volumes/kubernetes.io~empty-dir/x"},
+		{Destination: "/deep", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~empty-dir/x/y"},
+		{Destination: "/sub", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~empty-dir/x", Via: "/var/lib/kubelet/pods/u1/volume-subpaths/v/c/0"},
+		{Destination: "/shm2", Source: "/run/k3s/containerd/io.containerd.grpc.v1.cri/sandboxes/s1/shm"},
+		{Destination: "/etc/hostname", Source: "/srv/nfs/io.containerd.grpc.v1.cri/sandboxes/s1/hostname"},
+		// a destination given twice borrows nothing
+		{Destination: "/twice", Source: "/var/lib/kubelet/pods/u1/volumes/kubernetes.io~empty-dir/e"},
+		{Destination: "/twice", Source: "/srv/persist"},
 	}}
-	for dest, want := range map[string]bool{"/e": true, "/t": true, "/etc/hosts": true, "/dev/termination-log": true,
-		"/etc/resolv.conf": true, "/pv": false, "/other": false, "/host": false, "/sb": false, "/added": false} {
-		if _, got := podLifetime(c, dest); got != want {
-			t.Errorf("%s: pod lifetime %v, want %v", dest, got, want)
+	want := map[string]bool{"/e": true, "/t": true, "/etc/hosts": true, "/dev/termination-log": true, "/dev/shm": true,
+		"/pv": false, "/other": false, "/host": false, "/like": false, "/deep": false, "/sub": false, "/shm2": false,
+		"/etc/hostname": false, "/twice": false, "/added": false}
+	for dest, fresh := range want {
+		if got := podFresh(c, dest, l); got != fresh {
+			t.Errorf("%s: fresh %v, want %v", dest, got, fresh)
 		}
 	}
-	c.Pod.UID = ".."
-	if _, got := podLifetime(c, "/e"); got {
-		t.Error("a pod UID of .. must not make kubelet's directories the pod's")
+	doubted := *c
+	doubted.Pod.UIDDoubt = "no signed decision record vouches for the pod UID"
+	if podFresh(&doubted, "/e", l) || !podFresh(&doubted, "/dev/shm", l) {
+		t.Error("a pod UID no record vouches for makes no kubelet directory the pod's; containerd's shm needs none")
+	}
+	var settings policy.Controls
+	settings.HostMounts.KubeletRoot.Value = "/var/lib/kubelet/"
+	if got := lifetimeOf(&settings, "/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/abc"); got != l {
+		t.Errorf("lifetimeOf: %+v, want %+v", got, l)
 	}
 }

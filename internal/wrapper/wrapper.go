@@ -170,7 +170,11 @@ func guardCreate(cfg Config, inv invocation) string {
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")
 	}
-	msg := carryOut(cfg, inv, bundle, spec, mode, c, &d, srcs)
+	settings := &pol.Controls
+	if d.Exception != nil {
+		settings = &d.Exception.Effective
+	}
+	msg := carryOut(cfg, inv, bundle, spec, mode, c, &d, srcs, lifetimeOf(settings, bundle))
 	if msg != "" && d.Action != engine.Refuse {
 		// A step after the decision refused (pinning, the user namespace,
 		// writing the spec): the log must not say the container ran.
@@ -225,7 +229,7 @@ func count(cfg Config, inv invocation, event string) {
 // sources, copies the scratch directories of a container it gives a user
 // namespace, applies the rewrites, enters the user namespace and writes
 // the spec. It returns the refusal text, or "" to go on.
-func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode os.FileMode, c *view.Container, d *engine.Decision, srcs *sources) string {
+func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode os.FileMode, c *view.Container, d *engine.Decision, srcs *sources, l lifetime) string {
 	if d.Action == engine.Refuse {
 		return d.RefusalText()
 	}
@@ -252,7 +256,7 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 			}
 		}
 	}
-	applier := apply.Spec{UserNamespace: func(s *specs.Spec) error { return enterUserNamespace(cfg, inv, bundle, s, c) }}
+	applier := apply.Spec{UserNamespace: func(s *specs.Spec) error { return enterUserNamespace(cfg, inv, bundle, s, c, l) }}
 	if err := applier.Apply(spec, rewrites); err != nil {
 		releasePins(inv.containerID())
 		var step *apply.StepError
