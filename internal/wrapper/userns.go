@@ -29,10 +29,26 @@ const sweepAge = 2 * time.Minute
 // in the node's user namespace gets a namespace of its own with the pod's
 // range, so every remapped container of a pod has the same ids on disk.
 func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.Spec, c *view.Container, l lifetime) error {
-	start, err := enterPodNamespace(cfg, runcRoot(inv), spec, c)
+	start, fresh, err := enterPodNamespace(cfg, runcRoot(inv), spec, c)
 	if err != nil {
 		return err
 	}
+	if err := prepareNamespace(cfg, bundle, spec, c, l, start); err != nil {
+		if fresh && c.Sandbox {
+			// Refused: runc never makes this sandbox, so no delete will
+			// return its range; without this, a CRI client's refused
+			// sandboxes would hold the pool until the sweep.
+			releaseRange(cfg.UserNamespacePool, c.ID)
+		}
+		return err
+	}
+	return nil
+}
+
+// prepareNamespace is what runc needs of the node for a container in the
+// user namespace whose root is host id start: volumes it can mount, a
+// bundle and stdio it can open, the pod's net sysctls, mount targets.
+func prepareNamespace(cfg Config, bundle string, spec *specs.Spec, c *view.Container, l lifetime, start uint32) error {
 	if err := settleIDMaps(cfg, spec, c, l); err != nil {
 		return err
 	}
@@ -46,6 +62,13 @@ func enterUserNamespace(cfg Config, inv invocation, bundle string, spec *specs.S
 		return err
 	}
 	return userns.MountTargets(rootfsPath(bundle, spec), spec.Mounts)
+}
+
+func releaseRange(cfg idpool.Config, owner string) {
+	if p, err := idpool.Open(cfg); err == nil {
+		p.Release(owner)
+		p.Close()
+	}
 }
 
 // userNamespaceRefusal says why a container the policy moves into a user
@@ -66,46 +89,46 @@ func userNamespaceRefusal(c *view.Container, d *engine.Decision, err error) stri
 // enterPodNamespace gives the sandbox the pod's new namespace; a
 // container joins the sandbox's or, when it has none, gets one of its own
 // with the pod's range. It returns the host id of uid and gid 0 inside.
-func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container) (uint32, error) {
+func enterPodNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container) (uint32, bool, error) {
 	if c.Sandbox {
 		return ownNamespace(cfg, root, spec, c, c.ID, false)
 	}
 	if c.Pod.ID == "" {
-		return 0, fmt.Errorf("the container names no pod sandbox (annotation %s), so it has no pod user namespace to join", view.AnnotationSandboxID)
+		return 0, false, fmt.Errorf("the container names no pod sandbox (annotation %s), so it has no pod user namespace to join", view.AnnotationSandboxID)
 	}
 	pid, err := initPID(root, c.Pod.ID)
 	if err != nil {
-		return 0, fmt.Errorf("cannot find the pod sandbox %s: %w", c.Pod.ID, err)
+		return 0, false, fmt.Errorf("cannot find the pod sandbox %s: %w", c.Pod.ID, err)
 	}
 	procDir := "/proc/" + strconv.Itoa(pid)
 	if _, err := os.Stat(procDir + "/ns/user"); err != nil {
-		return 0, fmt.Errorf("the pod sandbox's user namespace: %w", err)
+		return 0, false, fmt.Errorf("the pod sandbox's user namespace: %w", err)
 	}
 	if !view.HostNamespaceChecker()("user", procDir+"/ns/user") {
 		start, err := hostIDOfRoot(procDir + "/gid_map")
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		userns.Join(spec, procDir+"/ns/user")
-		return start, nil
+		return start, false, nil
 	}
 	if userns.NamespacePath(spec, specs.PIDNamespace) != "" {
 		// The sandbox's pid namespace (shareProcessNamespace) belongs to
 		// the node's user namespace: runc could not mount /proc for it.
-		return 0, fmt.Errorf("it shares the pod's process namespace (shareProcessNamespace), whose sandbox runs in the node's user namespace; give the whole pod one (userNamespaces want: enable, or hostUsers: false)")
+		return 0, false, fmt.Errorf("it shares the pod's process namespace (shareProcessNamespace), whose sandbox runs in the node's user namespace; give the whole pod one (userNamespaces want: enable, or hostUsers: false)")
 	}
 	return ownNamespace(cfg, root, spec, c, c.Pod.ID, true)
 }
 
 // ownNamespace gives the container a new user namespace with the range
 // owner (the pod sandbox's ID) holds. joinsNodeOwnedIPC: see userns.Own.
-func ownNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container, owner string, joinsNodeOwnedIPC bool) (uint32, error) {
-	r, err := allocate(cfg.UserNamespacePool, owner, root, c)
+func ownNamespace(cfg Config, root string, spec *specs.Spec, c *view.Container, owner string, joinsNodeOwnedIPC bool) (uint32, bool, error) {
+	r, fresh, err := allocate(cfg.UserNamespacePool, owner, root, c)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	userns.Own(spec, r.Start, joinsNodeOwnedIPC)
-	return r.Start, nil
+	return r.Start, fresh, nil
 }
 
 // hostIDOfRoot reads which host id a namespace's id 0 maps to.
@@ -164,17 +187,19 @@ func ownStdio(id uint32, fds ...int) error {
 
 // allocate takes owner's range from the pool, first sweeping ranges whose
 // sandbox is gone without a delete reaching the wrapper.
-func allocate(cfg idpool.Config, owner, root string, c *view.Container) (idpool.Range, error) {
+func allocate(cfg idpool.Config, owner, root string, c *view.Container) (idpool.Range, bool, error) {
 	p, err := idpool.Open(cfg)
 	if err != nil {
-		return idpool.Range{}, fmt.Errorf("user namespace id pool: %w", err)
+		return idpool.Range{}, false, fmt.Errorf("user namespace id pool: %w", err)
 	}
 	defer p.Close()
 	now := time.Now()
 	if _, err := p.Sweep(sweepAge, now, sandboxGone); err != nil {
-		return idpool.Range{}, fmt.Errorf("user namespace id pool: %w", err)
+		return idpool.Range{}, false, fmt.Errorf("user namespace id pool: %w", err)
 	}
-	return p.Allocate(owner, root, c.Pod.Namespace+"/"+c.Pod.Name, now)
+	_, held := p.Lookup(owner)
+	r, err := p.Allocate(owner, root, c.Pod.Namespace+"/"+c.Pod.Name, now)
+	return r, !held, err
 }
 
 // sandboxGone reports whether nothing of the pod is left under the

@@ -12,6 +12,7 @@ import (
 	"github.com/nri-guard/nri-guard/internal/policy"
 	"github.com/nri-guard/nri-guard/internal/runcstate"
 	"github.com/nri-guard/nri-guard/internal/view"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +75,7 @@ func TestAllocationSweepsRangesOfVanishedSandboxes(t *testing.T) {
 	hold(t, cfg, "alive", root, old)
 	hold(t, cfg, "vanished", root, old)
 	hold(t, cfg, "creating", root, time.Now())
-	if _, err := allocate(cfg, "new", root, &view.Container{}); err != nil {
+	if _, _, err := allocate(cfg, "new", root, &view.Container{}); err != nil {
 		t.Fatal(err)
 	}
 	for owner, want := range map[string]bool{"alive": true, "vanished": false, "creating": true, "new": true} {
@@ -159,14 +160,14 @@ func TestRangeStaysWhileAContainerOfThePodIsLeft(t *testing.T) {
 	if !holds(t, cfg.UserNamespacePool, "sandbox1") {
 		t.Fatal("the range was returned while a container of the pod runs")
 	}
-	if _, err := allocate(cfg.UserNamespacePool, "other", root, &view.Container{}); err != nil {
+	if _, _, err := allocate(cfg.UserNamespacePool, "other", root, &view.Container{}); err != nil {
 		t.Fatal(err)
 	}
 	if !holds(t, cfg.UserNamespacePool, "sandbox1") {
 		t.Fatal("the sweep took the range while a container of the pod runs")
 	}
 	os.RemoveAll(app)
-	if _, err := allocate(cfg.UserNamespacePool, "third", root, &view.Container{}); err != nil {
+	if _, _, err := allocate(cfg.UserNamespacePool, "third", root, &view.Container{}); err != nil {
 		t.Fatal(err)
 	}
 	if holds(t, cfg.UserNamespacePool, "sandbox1") {
@@ -274,5 +275,50 @@ func TestPodFresh(t *testing.T) {
 	settings.HostMounts.KubeletRoot.Value = "/var/lib/kubelet/"
 	if got := lifetimeOf(&settings, "/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/abc"); got != l {
 		t.Errorf("lifetimeOf: %+v, want %+v", got, l)
+	}
+}
+
+// A sandbox refused after it got a range (a volume the kernel cannot
+// idmap) gives the range back at once: runc never makes it, so no delete
+// would; a range it already held before is kept.
+func TestRefusedSandboxReturnsItsRange(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: an overlay mount and a user namespace")
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"layers", "ovl"} {
+		os.Mkdir(filepath.Join(dir, d), 0o755)
+	}
+	layers, ovl := filepath.Join(dir, "layers"), filepath.Join(dir, "ovl")
+	if err := unix.Mount("tmpfs", layers, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(layers, unix.MNT_DETACH)
+	for _, d := range []string{"l", "u", "w"} {
+		os.Mkdir(filepath.Join(layers, d), 0o755)
+	}
+	if err := unix.Mount("overlay", ovl, "overlay", 0, "lowerdir="+layers+"/l,upperdir="+layers+"/u,workdir="+layers+"/w"); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(ovl, unix.MNT_DETACH)
+	cfg := Config{UserNamespacePool: poolConfig(t), IDMapAnswers: filepath.Join(dir, "idmap")}
+	root := t.TempDir()
+	sandbox := &view.Container{ID: "sb1", Sandbox: true, Mounts: []view.Mount{{Destination: "/data", Source: ovl}}}
+	spec := &specs.Spec{Mounts: []specs.Mount{{Destination: "/data", Type: "bind", Source: ovl, Options: []string{"rbind"}}}}
+	err := enterUserNamespace(cfg, invocation{args: []string{"--root", root, "create", "sb1"}, verb: "create", verbAt: 2}, dir, spec, sandbox, lifetime{kubeletRoot: "/var/lib/kubelet"})
+	if err == nil || !strings.Contains(err.Error(), "which this kernel cannot idmap") {
+		t.Fatalf("a sandbox with a volume on overlayfs: %v", err)
+	}
+	if holds(t, cfg.UserNamespacePool, "sb1") {
+		t.Fatal("the refused sandbox still holds its range")
+	}
+	hold(t, cfg.UserNamespacePool, "sb2", root, time.Now())
+	sandbox.ID = "sb2"
+	spec.Mounts[0].Options = []string{"rbind"}
+	if err := enterUserNamespace(cfg, invocation{args: []string{"--root", root, "create", "sb2"}, verb: "create", verbAt: 2}, dir, spec, sandbox, lifetime{}); err == nil {
+		t.Fatal("want refused")
+	}
+	if !holds(t, cfg.UserNamespacePool, "sb2") {
+		t.Fatal("a range held before the refused create was given back")
 	}
 }
