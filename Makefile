@@ -8,7 +8,7 @@ TAGS      ?= nri_no_wasm
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -buildid= -X github.com/nri-guard/nri-guard/internal/cli.Version=$(VERSION)
 CONTAINERD_VERSIONS ?= v2.4.2 v2.3.4 v2.2.9 v2.1.9
-FUZZTIME  ?= 30s
+FUZZTIME  ?= 10m
 
 export CGO_ENABLED ?= 0
 
@@ -34,15 +34,18 @@ unit:
 
 test: lint build unit
 
+# Every fuzz target, FUZZTIME each (10m by default), one worker each so
+# CI can run them beside the e2e suite; seeds are in each package's
+# testdata/fuzz/. A crash is kept there as a regression case.
+FUZZ_TARGETS = policy:FuzzParse policy:FuzzMerge policy:FuzzCleanHostPath policy:FuzzParseReference \
+	engine:FuzzDecide check:FuzzCheckParse view:FuzzOverlayLayers profiles:FuzzParseSeccomp profiles:FuzzJudge \
+	record:FuzzVerify idpool:FuzzOpen kubepod:FuzzTranslate wrapper:FuzzInvocation wrapper:FuzzReadSpec
 fuzz:
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/policy/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzDecide -fuzztime $(FUZZTIME) ./internal/engine/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzCheckParse -fuzztime $(FUZZTIME) ./internal/check/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzOverlayLayers -fuzztime $(FUZZTIME) ./internal/view/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParseSeccomp -fuzztime $(FUZZTIME) ./internal/profiles/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./internal/record/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./internal/idpool/
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./internal/kubepod/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t#*:}; \
+	  out=$$($(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 ./internal/$$pkg/ 2>&1) || { echo "$$out"; exit 1; }; \
+	  echo "fuzz $$pkg $$name: $$(echo "$$out" | grep -o 'execs: [0-9]*' | tail -1)"; \
+	done
 
 # The Pod Security Standards' own fixtures under the presets, with the
 # counts (part of unit too; it skips when the module cannot be downloaded).

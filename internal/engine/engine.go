@@ -118,6 +118,11 @@ func (e *Engine) decide(c *view.Container, settings *policy.Controls, exc *polic
 			d.add(f)
 		}
 	}
+	if d.Action == Refuse {
+		// Nothing of a refused container is made; its rewrite findings
+		// still say what enforce would have changed.
+		d.Rewrites = nil
+	}
 	return d
 }
 

@@ -75,7 +75,7 @@ func TestModes(t *testing.T) {
 		{"clean container allowed", "", nil, Allow, 0, 0},
 		{"enforce refuses", "", runMount, Refuse, 1, 0},
 		{"enforce rewrites", "", unconfined, Rewrite, 1, 1},
-		{"refuse beats rewrite", "", func(c *view.Container) { runMount(c); unconfined(c) }, Refuse, 2, 1},
+		{"refuse beats rewrite, and a refusal rewrites nothing", "", func(c *view.Container) { runMount(c); unconfined(c) }, Refuse, 2, 0},
 		{"audit allows unchanged", "defaultMode: audit\n", runMount, Audit, 1, 0},
 		{"audit rewrites nothing", "defaultMode: audit\n", unconfined, Audit, 1, 0},
 		{"per-control audit", "controls:\n  hostMounts: {mode: audit}\n", func(c *view.Container) { runMount(c); unconfined(c) }, Rewrite, 2, 1},

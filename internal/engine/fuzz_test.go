@@ -42,6 +42,9 @@ func FuzzDecide(f *testing.F) {
 			if !strings.HasPrefix(d.RefusalText(), "nri-guard: refused ") || len(d.Enforced()) == 0 {
 				t.Fatalf("refusal without reasons: %q", d.RefusalText())
 			}
+			if len(d.Rewrites) > 0 {
+				t.Fatalf("a refusal with rewrites to make: %+v", d.Rewrites)
+			}
 		case Rewrite:
 			for _, r := range d.Rewrites {
 				c.Apply(r)
