@@ -43,13 +43,34 @@ func LoadWith(presets []PresetName, base, dir string) (*Policy, error) {
 	}
 	inputs := make([]Input, 0, len(files))
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readBounded(f)
 		if err != nil {
-			return nil, fmt.Errorf("reading policy: %w", err)
+			return nil, err
 		}
 		inputs = append(inputs, Input{Name: f, Data: data})
 	}
 	return ParseWith(presets, inputs...)
+}
+
+// MaxFileBytes bounds one policy file: the runtime wrapper reads the
+// policy at every container start, and no node policy comes near it.
+const MaxFileBytes = 1 << 20
+
+// readBounded reads a policy file of at most MaxFileBytes.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes, the most a policy file may hold", path, MaxFileBytes)
+	}
+	return data, nil
 }
 
 // Input is one policy document and the name errors should carry.

@@ -7,6 +7,8 @@ package reload
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,8 +75,16 @@ func (w *Watcher) fingerprint() [32]byte {
 	slices.Sort(files[1:])
 	for _, f := range files {
 		h.Write([]byte(f + "\x00"))
-		data, _ := os.ReadFile(f)
-		h.Write(data)
+		// At most what a policy file may hold, and its size and time: a
+		// huge file in the drop-in directory is not read whole at every
+		// poll, and its change still shows.
+		if fi, err := os.Stat(f); err == nil {
+			fmt.Fprintf(h, "%d %d\x00", fi.Size(), fi.ModTime().UnixNano())
+		}
+		if in, err := os.Open(f); err == nil {
+			io.Copy(h, io.LimitReader(in, policy.MaxFileBytes+1))
+			in.Close()
+		}
 		h.Write([]byte{0})
 	}
 	var out [32]byte
