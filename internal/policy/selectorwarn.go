@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ func (p *Policy) SelectorWarnings() []string {
 	regs := strings.Join(p.SystemRegistries(), ", ")
 	for _, e := range p.Exceptions {
 		where := fmt.Sprintf("exception %q (%s)", e.Name, e.Source)
+		out = append(out, unmatchable(where, e.Match)...)
 		for _, pat := range e.Match.Images {
 			out = append(out, patternWarnings(where+" match.images", pat, regs, true)...)
 		}
@@ -135,4 +137,29 @@ func (m *Match) pinsProgram() bool {
 		}
 	}
 	return true
+}
+
+// Kubernetes' names: a namespace and a container are DNS labels, a pod a
+// DNS subdomain. A selector no such name fits selects nothing.
+var (
+	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+)
+
+// unmatchable names the exact selectors of an exception that no
+// Kubernetes object can have (an upper-case or underscored namespace, a
+// pod name with a slash): a typo that leaves the exception unused.
+func unmatchable(where string, m Match) []string {
+	var out []string
+	check := func(field, kind string, globs []Glob, name *regexp.Regexp) {
+		for _, g := range globs {
+			if s := string(g); !hasWildcard(s) && !name.MatchString(s) {
+				out = append(out, fmt.Sprintf("%s match.%s %q is no %s's name (lower case letters, digits and '-'), so it selects nothing", where, field, s, kind))
+			}
+		}
+	}
+	check("namespaces", "namespace", m.Namespaces, dnsLabel)
+	check("pods", "pod", m.Pods, dnsSubdomain)
+	check("containers", "container", m.Containers, dnsLabel)
+	return out
 }
