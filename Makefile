@@ -12,7 +12,7 @@ FUZZTIME  ?= 10m
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test lint unit fuzz bench conformance e2e e2e-fixtures e2e-cluster demo dist dist-check clean
+.PHONY: all build test lint unit fuzz bench conformance e2e e2e-faults e2e-fixtures e2e-cluster demo dist dist-check clean
 
 all: build
 
@@ -60,6 +60,12 @@ e2e: build
 
 # Every Pod Security Standards fixture as pods on real containerd under
 # the matching preset; the node's answer must be nri-guard check's.
+# The fault matrix alone (it runs in make e2e too): creations from
+# several clients while the guard's plugin, containerd or its policy
+# breaks; every started container's config.json is checked.
+e2e-faults: build
+	E2E_RUN=TestFaults CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" bash e2e/run.sh
+
 e2e-fixtures: build
 	NRI_GUARD_E2E_FIXTURES=1 CONTAINERD_VERSIONS="$(CONTAINERD_VERSIONS)" E2E_RUN=TestPSSFixtures bash e2e/run.sh
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nri-guard/nri-guard/internal/readfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -58,17 +59,12 @@ const MaxFileBytes = 1 << 20
 
 // readBounded reads a policy file of at most MaxFileBytes.
 func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
-	}
-	if len(data) > MaxFileBytes {
+	data, err := readfile.Bounded(path, MaxFileBytes)
+	switch {
+	case errors.Is(err, readfile.ErrTooLarge):
 		return nil, fmt.Errorf("%s: larger than %d bytes, the most a policy file may hold", path, MaxFileBytes)
+	case err != nil:
+		return nil, fmt.Errorf("reading policy: %w", err)
 	}
 	return data, nil
 }

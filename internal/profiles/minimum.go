@@ -4,15 +4,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/nri-guard/nri-guard/internal/readfile"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -373,17 +373,12 @@ func LoadLocalhost(ref string) (*specs.LinuxSeccomp, error) {
 	if !filepath.IsAbs(path) {
 		return nil, fmt.Errorf("Localhost profile %q is not an absolute path, so nri-guard cannot tell which file the runtime read", ref)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading Localhost profile: %w", err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxProfileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading Localhost profile: %w", err)
-	}
-	if len(raw) > maxProfileSize {
+	raw, err := readfile.Bounded(path, maxProfileSize)
+	switch {
+	case errors.Is(err, readfile.ErrTooLarge):
 		return nil, fmt.Errorf("Localhost profile %s is over %d bytes", path, maxProfileSize)
+	case err != nil:
+		return nil, fmt.Errorf("reading Localhost profile: %w", err)
 	}
 	p, err := DecodeAsRuntime(raw)
 	if err != nil {
