@@ -14,8 +14,10 @@ import (
 
 // The everyday workloads and K3s's own components again, each under a
 // variant of the node's policy set by a drop-in while the node runs: the
-// restricted preset with k3s-system, and root containers remapped into
-// user namespaces. K3s's components are made again under the variant
+// restricted preset with k3s-system, and user namespaces off. (The
+// installer's own policy on this kernel remaps root into user
+// namespaces, so the core tests run remapped; TestInstallerRemapsRoot
+// holds it to that.) K3s's components are made again under the variant
 // (their pods deleted, their controllers make new ones), so what K3s
 // would run under that policy is what is checked; the drop-in is removed
 // and they are made again at the end.
@@ -110,23 +112,6 @@ func runCorpus(t *testing.T, ns string, checks []check) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.run(t, ns) })
 	}
-}
-
-// TestWorkloadsRemappedIntoUserNamespaces: with root containers remapped
-// (runAsRoot: remap) and every pod given a user namespace of its own
-// (userNamespaces: enable), root in a container is not root on the node,
-// and K3s's components (made again), the everyday workloads and a
-// ServiceLB pod still work.
-func TestWorkloadsRemappedIntoUserNamespaces(t *testing.T) {
-	defer count(t)
-	underPolicy(t, `apiVersion: nri-guard.io/v1alpha1
-kind: NodePolicy
-controls:
-  runAsRoot: {mode: enforce, action: remap}
-  userNamespaces: {mode: enforce, want: enable}
-`)
-	runCorpus(t, "remapped", append(corpus(nginxAsShipped),
-		check{"ServiceLB forwards the node's port", func(t *testing.T, _ string) { servicelbForwards(t, "svclb-nginx-e2e0remap", 8089) }}))
 }
 
 // TestWorkloadsInTheNodesUserNamespace: user namespaces off (a drop-in
