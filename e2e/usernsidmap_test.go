@@ -109,6 +109,37 @@ func TestUnmappableVolumes(t *testing.T) {
 			t.Fatalf("root's file in the tmpfs below the volume is uid %s on the node (%v), want 0: idmapped with the volume", out, err)
 		}
 
+		// The second red team's: the pod's own emptyDir with a mount below
+		// it (not even a fresh volume goes unmapped then), and a bind
+		// that takes mounts from the node later (HostToContainer).
+		withSub := "unmappable-withsub-" + tag
+		subDir := emptyDir(withSub)
+		must(t, os.MkdirAll(e.path("ext4-below"), 0o755))
+		sh("mkdir -p " + subDir + "/sub && mount --bind " + e.path("ext4-below") + " " + subDir + "/sub")
+		defer e.inNamespace("umount", "-l", subDir+"/sub").Run()
+		propagating := e.path("propagating")
+		must(t, os.MkdirAll(propagating, 0o755))
+		// containerd takes HostToContainer only from a shared or slave mount
+		sh("mount --bind " + propagating + " " + propagating + " && mount --make-shared " + propagating)
+		defer e.inNamespace("umount", "-l", propagating).Run()
+		for pod, c := range map[string]struct {
+			mount map[string]any
+			want  string
+		}{
+			withSub:                   {map[string]any{"host_path": subDir, "container_path": "/cache"}, "which this kernel cannot idmap"},
+			"unmappable-slave-" + tag: {map[string]any{"host_path": propagating, "container_path": "/data", "propagation": 1}, "mount propagation from the node (rslave) cannot go with the user namespace's idmap"},
+		} {
+			p := e.newPod("usernsenable", pod, false)
+			defer p.remove()
+			id, err := p.create(map[string]any{"mounts": []any{c.mount}})
+			if err == nil {
+				_, err = e.crictl("start", id)
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%s: %v, want refused with %q", pod, err, c.want)
+			}
+		}
+
 		// The kubelet's emptyDir for the pod's UID, on overlayfs.
 		fresh := emptyDir(name)
 		scratch := e.newPod("usernsenable", name, false)

@@ -62,6 +62,11 @@ func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container, l lifetime) e
 	if err != nil {
 		return err
 	}
+	for _, m := range spec.Mounts {
+		if wantsIDMap(m) && propagates(m.Options) {
+			return fmt.Errorf("mounts[%s]: mount propagation from the node (%s) cannot go with the user namespace's idmap: a mount made on the node later would reach the container without it", m.Destination, strings.Join(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return !propagates([]string{o}) }), ","))
+		}
+	}
 	for i, f := range found {
 		m := spec.Mounts[i]
 		switch {
@@ -69,7 +74,9 @@ func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container, l lifetime) e
 			return fmt.Errorf("mounts[%s]: the mount below it at %s is on %s, which this kernel cannot idmap", m.Destination, f.Below, f.FS)
 		case f.FS == "": // it and every mount below it can be idmapped
 			userns.IDMapRecursively(spec, i)
-		case podFresh(c, m.Destination, l):
+		case !f.Submounts && podFresh(c, m.Destination, l):
+			// (with mounts below, not even a fresh volume goes unmapped:
+			// they are whatever was mounted there)
 			userns.DropIDMap(spec, i)
 		default:
 			judged, _ := judgedSource(c, m.Destination)
@@ -77,6 +84,14 @@ func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container, l lifetime) e
 		}
 	}
 	return nil
+}
+
+// propagates reports whether the options let mounts propagate in from
+// the node (HostToContainer, Bidirectional).
+func propagates(options []string) bool {
+	return slices.ContainsFunc(options, func(o string) bool {
+		return o == "rslave" || o == "slave" || o == "rshared" || o == "shared"
+	})
 }
 
 func wantsIDMap(m specs.Mount) bool {

@@ -181,7 +181,12 @@ func (s *sources) any() bool {
 // pin bind-mounts every open source, except those of mounts the decision
 // drops, onto dir/<n> (dir from pinDir) and makes that the mount's
 // source in the spec. On error the caller removes dir.
-func (s *sources) pin(spec *specs.Spec, dir string, rewrites []view.Rewrite) error {
+// private cuts each pin off the source's mount propagation, for a
+// container the guard moves into a user namespace: a mount made on the
+// node below a source after the guard looked would otherwise reach the
+// container through the pin without the idmap (settleIDMaps refuses
+// such a container's propagating binds).
+func (s *sources) pin(spec *specs.Spec, dir string, rewrites []view.Rewrite, private bool) error {
 	for i, fd := range s.fds {
 		m := view.Mount{Destination: spec.Mounts[i].Destination, Options: spec.Mounts[i].Options}
 		if fd < 0 || rewritten(rewrites, view.DropMount, m.Destination) {
@@ -189,7 +194,7 @@ func (s *sources) pin(spec *specs.Spec, dir string, rewrites []view.Rewrite) err
 		}
 		target := filepath.Join(dir, strconv.Itoa(i))
 		readOnly := m.ReadOnly() || rewritten(rewrites, view.ReadOnlyMount, m.Destination)
-		if err := pinOne(fd, target, s.isDir[i], readOnly); err != nil {
+		if err := pinOne(fd, target, s.isDir[i], readOnly, private); err != nil {
 			unpinDir(dir)
 			return fmt.Errorf("mounts[%s].source = %s: cannot pin it: %w", spec.Mounts[i].Destination, spec.Mounts[i].Source, err)
 		}
@@ -229,7 +234,7 @@ func pinDir(id, runcRoot string) (string, error) {
 // read-only mount is read-only itself, submounts included: the pin is a
 // path on the node, and a writable one would undo the container's ro for
 // whatever could reach it.
-func pinOne(fd int, target string, dir, readOnly bool) error {
+func pinOne(fd int, target string, dir, readOnly, private bool) error {
 	if dir {
 		if err := os.Mkdir(target, 0o700); err != nil {
 			return err
@@ -243,6 +248,11 @@ func pinOne(fd int, target string, dir, readOnly bool) error {
 	}
 	if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(fd), target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
+	}
+	if private {
+		if err := unix.Mount("", target, "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+			return err
+		}
 	}
 	if !readOnly {
 		return nil

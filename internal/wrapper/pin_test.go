@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,5 +199,40 @@ func TestPinsAreNoWayIn(t *testing.T) {
 	f.writeSpec(t, bindSpec(bind(filepath.Join(pinRoot, "c1", "1"), "/stolen")))
 	if msg := f.create("c2"); !strings.Contains(msg, "the pin of another container's mount") {
 		t.Fatalf("a mount of another container's pin must be refused: %q", msg)
+	}
+}
+
+// A private pin takes no mount made below its source afterwards (the
+// second red team's R13): for a container in a user namespace, such a
+// mount would reach it without the idmap. A pin of the shared source
+// that is not private does take it, so the test can tell.
+func TestPrivatePinTakesNoLaterMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounts: needs root")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, unix.Mount("tmpfs", src, "tmpfs", 0, "size=64k"))
+	defer unix.Unmount(src, unix.MNT_DETACH)
+	must(t, unix.Mount("", src, "", unix.MS_SHARED, ""))
+	must(t, os.Mkdir(filepath.Join(src, "late"), 0o755))
+	fd, err := unix.Open(src, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(fd)
+	for _, private := range []bool{false, true} {
+		pin := filepath.Join(dir, fmt.Sprintf("pin-%v", private))
+		must(t, pinOne(fd, pin, true, false, private))
+		defer unix.Unmount(pin, unix.MNT_DETACH)
+	}
+	late := filepath.Join(src, "late")
+	must(t, unix.Mount("tmpfs", late, "tmpfs", 0, "size=64k"))
+	defer unix.Unmount(late, unix.MNT_DETACH)
+	must(t, os.WriteFile(filepath.Join(late, "f"), nil, 0o644))
+	if _, err := os.Stat(filepath.Join(dir, "pin-false", "late", "f")); err != nil {
+		t.Fatalf("the shared pin did not take the later mount, so the test proves nothing: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pin-true", "late", "f")); err == nil {
+		t.Fatal("the private pin took a mount made after it")
 	}
 }

@@ -170,11 +170,9 @@ func guardCreate(cfg Config, inv invocation) string {
 	if fallback != "" {
 		why = strings.TrimPrefix(why+"; "+fallback, "; ")
 	}
-	settings := &pol.Controls
-	if d.Exception != nil {
-		settings = &d.Exception.Effective
-	}
-	msg := carryOut(cfg, inv, bundle, spec, mode, c, &d, srcs, lifetimeOf(settings, bundle))
+	// The node's kubeletRoot, never an exception's: a pod that claims an
+	// exception must not move where its fresh volumes are looked for.
+	msg := carryOut(cfg, inv, bundle, spec, mode, c, &d, srcs, lifetimeOf(&pol.Controls, bundle))
 	if msg != "" && d.Action != engine.Refuse {
 		// A step after the decision refused (pinning, the user namespace,
 		// writing the spec): the log must not say the container ran.
@@ -244,7 +242,7 @@ func carryOut(cfg Config, inv invocation, bundle string, spec *specs.Spec, mode 
 		if err != nil {
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
 		}
-		if err := srcs.pin(spec, dir, d.Rewrites); err != nil {
+		if err := srcs.pin(spec, dir, d.Rewrites, userNamespace); err != nil {
 			releasePins(inv.containerID())
 			return "nri-guard-runc: refused: " + oneLine(err.Error())
 		}
