@@ -80,7 +80,7 @@ func eachVersionOfFaults(t *testing.T, of []string) {
 		must(t, os.MkdirAll(files.dir, 0o755))
 		e := newEnvWith(t, v, "external", policyRef{File: files.policy, Dir: files.dir})
 		for i, f := range faults {
-			r := churn(t, e, f, files, fmt.Sprintf("f%d-%s", i, tag(v)))
+			r := churn(t, e, f, files, fmt.Sprintf("f%d-%s", i, strings.ReplaceAll(v, ".", "")))
 			t.Logf("containerd %s, %s: %d creations, %d started, %d refused or failed, %d unguarded; first guarded start %s after the repair; errors: %q",
 				v, f.name, r.tried, r.started, r.tried-r.started, len(r.unguarded), r.recovery.Round(time.Millisecond), r.errors)
 			if len(r.unguarded) > 0 {
@@ -92,9 +92,6 @@ func eachVersionOfFaults(t *testing.T, of []string) {
 		}
 	})
 }
-
-// tag is the version in a pod name: v2.4.2 is v242.
-func tag(v string) string { return strings.ReplaceAll(v, ".", "") }
 
 // churnResult is what one fault's run saw.
 type churnResult struct {

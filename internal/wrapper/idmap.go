@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,8 +68,10 @@ func settleIDMaps(cfg Config, spec *specs.Spec, c *view.Container, l lifetime) e
 			return fmt.Errorf("mounts[%s]: mount propagation from the node (%s) cannot go with the user namespace's idmap: a mount made on the node later would reach the container without it", m.Destination, strings.Join(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return !propagates([]string{o}) }), ","))
 		}
 	}
-	for i, f := range found {
-		m := spec.Mounts[i]
+	// In the spec's order, so the refusal names the first mount that
+	// fails, the same one every time.
+	for _, i := range slices.Sorted(maps.Keys(found)) {
+		f, m := found[i], spec.Mounts[i]
 		switch {
 		case f.Below != "":
 			return fmt.Errorf("mounts[%s]: the mount below it at %s is on %s, which this kernel cannot idmap", m.Destination, f.Below, f.FS)
