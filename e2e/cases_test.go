@@ -25,15 +25,10 @@ func loadCases(t *testing.T) []caseFile {
 
 // policyFor is the policy a case's guard runs with.
 func policyFor(c *caseFile) policyRef {
-	if c.Policy == "" && c.PolicyDir == "" {
-		return defaultPolicy
-	}
-	ref := policyRef{File: defaultPolicy.File}
-	if c.Policy != "" {
-		ref.File = filepath.Join(repoRoot, c.Policy)
-	}
-	if c.PolicyDir != "" {
-		ref.Dir = filepath.Join(repoRoot, c.PolicyDir)
+	file, dir := c.PolicyFiles()
+	ref := policyRef{File: filepath.Join(repoRoot, file)}
+	if dir != "" {
+		ref.Dir = filepath.Join(repoRoot, dir)
 	}
 	return ref
 }

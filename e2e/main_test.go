@@ -49,8 +49,8 @@ var (
 	cniBinDir = envOr("NRI_GUARD_E2E_CNI_BIN", "/usr/lib/cni")
 
 	defaultPolicy = policyRef{
-		File: filepath.Join(repoRoot, "e2e", "policies", "policy.yaml"),
-		Dir:  filepath.Join(repoRoot, "e2e", "policies", "policy.d"),
+		File: filepath.Join(repoRoot, cases.DefaultPolicy),
+		Dir:  filepath.Join(repoRoot, cases.DefaultPolicyDir),
 	}
 
 	// Set up by TestMain in workDir.

@@ -42,14 +42,8 @@ type caseRun struct {
 type casePolicy struct{ file, dir string }
 
 func policyOf(c *cases.File) casePolicy {
-	if c.Policy == "" && c.PolicyDir == "" {
-		return casePolicy{"e2e/policies/policy.yaml", "e2e/policies/policy.d"}
-	}
-	p := casePolicy{file: c.Policy, dir: c.PolicyDir}
-	if p.file == "" {
-		p.file = "e2e/policies/policy.yaml"
-	}
-	return p
+	file, dir := c.PolicyFiles()
+	return casePolicy{file, dir}
 }
 
 // TestCasesThroughKubectl applies every e2e case with kubectl and checks

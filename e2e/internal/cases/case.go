@@ -179,3 +179,23 @@ func (c *File) ExpectThroughKubelet(version string) (Expectation, bool) {
 func (c *File) PodName(version string) string {
 	return c.Name + "-" + strings.ReplaceAll(strings.TrimPrefix(version, "v"), ".", "")
 }
+
+// The e2e default policy and its drop-ins, relative to the repository.
+const (
+	DefaultPolicy    = "e2e/policies/policy.yaml"
+	DefaultPolicyDir = "e2e/policies/policy.d"
+)
+
+// PolicyFiles is the policy file and drop-in directory ("" for none) the
+// case runs under, relative to the repository: the default policy with
+// its drop-ins unless the case names others.
+func (c *File) PolicyFiles() (file, dir string) {
+	if c.Policy == "" && c.PolicyDir == "" {
+		return DefaultPolicy, DefaultPolicyDir
+	}
+	file, dir = c.Policy, c.PolicyDir
+	if file == "" {
+		file = DefaultPolicy
+	}
+	return file, dir
+}
